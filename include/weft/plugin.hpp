@@ -1,0 +1,174 @@
+// weft plugin SDK: the plugin contract.
+//
+// A plugin is a shared library that exports, with WEFT_PLUGIN(Class):
+//   * an ABI marker symbol in the ELF section "weft_abi" (weft_abi_v<N>), which
+//     the loader reads without loading the library and compares with its own;
+//   * a factory "weft_create_plugin" (Boost.DLL alias) returning the Plugin.
+// The plugin sees only this SDK. The core owns its lifetime: every object,
+// std::function or exception coming from a plugin is released before the
+// library is unloaded.
+//
+// Life cycle, all on weftd's single thread:
+//   schema() -> validate(config) -> lease(config) -> configure(config) -> start(host)
+//   -> desiredState() at every reconcile ... -> on reload validate/lease/configure again
+//   -> stop().
+#pragma once
+
+#include <boost/config.hpp>
+#include <boost/dll/alias.hpp>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "weft/config.hpp"
+#include "weft/prefix.hpp"
+#include "weft/state.hpp"
+
+/// Bumped whenever a type in include/weft/ changes layout or a virtual call changes.
+#define WEFT_PLUGIN_ABI 1
+
+namespace weft {
+
+inline constexpr uint32_t kPluginAbi = WEFT_PLUGIN_ABI;
+
+/// What a plugin may touch. The core refuses a desired state outside it and
+/// refuses to run two plugins whose leases overlap (marks: two writers of one bit).
+struct Lease {
+    std::vector<std::string> nftTables;                         ///< table names (any family)
+    std::vector<std::pair<uint32_t, uint32_t>> routingTables;   ///< inclusive id ranges
+    std::optional<std::pair<uint32_t, uint32_t>> rulePriorities;  ///< inclusive range
+    uint32_t markBits = 0;              ///< fwmark bits this plugin writes
+    std::vector<std::string> links;     ///< link names it creates
+    std::vector<std::string> sysctls;   ///< sysctl keys it sets (exact)
+};
+
+enum class LogLevel { Debug, Info, Notice, Warning, Error };
+
+// ---------------------------------------------------------------- D-Bus
+/// Values a plugin can pass over D-Bus. Signatures: b x u t s as a{ss} aa{ss}.
+using BusValue = std::variant<bool, int64_t, uint32_t, uint64_t, std::string,
+                              std::vector<std::string>, std::map<std::string, std::string>,
+                              std::vector<std::map<std::string, std::string>>>;
+
+/// A named argument: {"name", "s"}. The signature must be one of BusValue's.
+struct BusArg {
+    std::string name;
+    std::string signature;
+};
+
+/// Thrown by a method handler; becomes the D-Bus error "org.weft.Weft1.Error.<name>".
+class BusError : public std::runtime_error {
+public:
+    BusError(std::string name, const std::string& message)
+        : std::runtime_error(message), name_(std::move(name)) {}
+    const std::string& name() const { return name_; }  ///< "InvalidArgument", "NotFound", ...
+
+private:
+    std::string name_;
+};
+
+/// The plugin's own interface on its object /org/weft/Weft1/plugin/<name>.
+/// Register methods, properties and signals in Plugin::start(); later calls are refused.
+class BusObject {
+public:
+    using Handler = std::function<std::vector<BusValue>(const std::vector<BusValue>&)>;
+    virtual ~BusObject() = default;
+    /// `changesState`: only privileged callers (root) may call it.
+    virtual void addMethod(const std::string& name, std::vector<BusArg> in,
+                           std::vector<BusArg> out, Handler handler, bool changesState) = 0;
+    virtual void addProperty(const std::string& name, const std::string& signature,
+                             std::function<BusValue()> getter) = 0;
+    virtual void addSignal(const std::string& name, std::vector<BusArg> args) = 0;
+    virtual void emitSignal(const std::string& name, const std::vector<BusValue>& args) = 0;
+    /// Properties are never announced automatically: call this when they change.
+    virtual void emitPropertiesChanged(const std::vector<std::string>& names) = 0;
+};
+
+// ---------------------------------------------------------------- host
+/// The narrow handle the core gives a plugin. Valid from start() until stop() returns.
+class Host {
+public:
+    using TimerId = uint64_t;
+    virtual ~Host() = default;
+
+    /// Structured log line (journald field WEFT_PLUGIN=<name>).
+    virtual void log(LogLevel level, const std::string& message) = 0;
+    virtual const std::string& pluginName() const = 0;
+
+    /// /var/lib/weft/<plugin>/ (0700), created on demand; kept across reboots.
+    virtual std::filesystem::path stateDirectory() = 0;
+    /// /run/weft/<plugin>/, created on demand; kept across daemon restarts, not reboots.
+    virtual std::filesystem::path runtimeDirectory() = 0;
+
+    /// Ask for a reconcile soon; requests within a few ms are coalesced.
+    virtual void requestReconcile() = 0;
+    /// A repeating timer; the first call comes after one interval.
+    virtual TimerId addTimer(std::chrono::milliseconds interval, std::function<void()> fn) = 0;
+    virtual void cancelTimer(TimerId id) = 0;
+
+    /// Read-only view of the kernel's links and their addresses (kept current by netlink).
+    virtual std::vector<LinkInfo> links() const = 0;
+    /// Called (on the loop) after links or addresses changed.
+    virtual void onLinksChanged(std::function<void()> fn) = 0;
+    /// Live peer status of a WireGuard link weft manages, nullopt if it does not exist.
+    virtual std::optional<std::vector<WireguardPeerStatus>> wireguardStatus(
+        const std::string& ifname) = 0;
+
+    /// Publishes the named set "<plugin>/<name>"; consumers are reconciled when it changes.
+    virtual void publishSet(const std::string& name, const PrefixSet& set) = 0;
+    /// A published set by full name ("wireguard-mesh/targets"); nullopt if nobody publishes it.
+    virtual std::optional<PrefixSet> resolveSet(const std::string& fullName) const = 0;
+
+    virtual BusObject& bus() = 0;
+};
+
+struct PluginInfo {
+    std::string name;          ///< "wireguard-mesh": config file name and D-Bus object name
+    std::string version;
+    std::string busInterface;  ///< its own interface, e.g. "org.weft.Weft1.WireguardMesh"; may be empty
+    std::string description;
+};
+
+class Plugin {
+public:
+    virtual ~Plugin() = default;
+    virtual PluginInfo info() const = 0;
+    /// The config schema; the core parses and type-checks against it.
+    virtual Schema schema() const = 0;
+    /// Semantic checks beyond the schema; throws ConfigException with every error found.
+    virtual void validate(const Config& config) const = 0;
+    /// What this config makes the plugin own (called after validate succeeded).
+    virtual Lease lease(const Config& config) const = 0;
+    /// Takes a validated config into use. Must not fail after validate() passed.
+    virtual void configure(const Config& config) = 0;
+    /// Called once, after the first configure: register timers, bus members, callbacks.
+    virtual void start(Host& host) = 0;
+    /// The kernel state this plugin wants now. May throw: the plugin is then marked failed.
+    virtual DesiredState desiredState() = 0;
+    /// Whole plugin state as a JSON object (no secrets).
+    virtual std::string describe() const = 0;
+    /// Release timers and callbacks; the kernel state stays (no flush on stop).
+    virtual void stop() {}
+};
+
+}  // namespace weft
+
+#define WEFT_ABI_CAT2(a, b) a##b
+#define WEFT_ABI_CAT(a, b) WEFT_ABI_CAT2(a, b)
+
+/// Exports a plugin class: its ABI marker (read before loading) and its factory.
+#define WEFT_PLUGIN(ClassName)                                                              \
+    extern "C" BOOST_SYMBOL_EXPORT __attribute__((section("weft_abi"), used))               \
+    const uint32_t WEFT_ABI_CAT(weft_abi_v, WEFT_PLUGIN_ABI) = WEFT_PLUGIN_ABI;             \
+    namespace weft_plugin_export {                                                          \
+    std::unique_ptr<::weft::Plugin> create() { return std::make_unique<ClassName>(); }      \
+    }                                                                                       \
+    BOOST_DLL_ALIAS(weft_plugin_export::create, weft_create_plugin)
