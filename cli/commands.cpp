@@ -1,0 +1,203 @@
+#include "commands.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+#include "output.hpp"
+#include "weft/json.hpp"
+
+namespace weftctl {
+
+using weft::Json;
+
+static void printJson(const Json& j) {
+    std::printf("%s\n", j.dump(2).c_str());
+}
+
+static std::string str(const Json& j) {
+    if (j.isString())
+        return j.asString();
+    if (j.isNull())
+        return "";
+    return j.dump();
+}
+
+int cmdStatus(BusClient& bus, const Options& o) {
+    auto plugins = bus.plugins();
+    std::vector<std::string> errors;
+    for (auto& p : plugins)
+        errors.push_back(bus.pluginProperty(p.name, "LastError"));
+    if (o.json) {
+        Json j = Json::object();
+        j["version"] = bus.version();
+        j["state"] = bus.state();
+        Json list = Json::array();
+        for (size_t i = 0; i < plugins.size(); ++i) {
+            Json p = Json::object();
+            p["name"] = plugins[i].name;
+            p["state"] = plugins[i].state;
+            p["lastError"] = errors[i];
+            p["objectPath"] = plugins[i].path;
+            list.push(p);
+        }
+        j["plugins"] = list;
+        printJson(j);
+        return 0;
+    }
+    std::printf("weftd %s: %s\n", bus.version().c_str(), colourState(bus.state()).c_str());
+    std::vector<std::vector<std::string>> rows{{"PLUGIN", "STATE", "ERROR"}};
+    for (size_t i = 0; i < plugins.size(); ++i) {
+        std::string err = errors[i];
+        if (auto nl = err.find('\n'); nl != std::string::npos)
+            err = err.substr(0, nl) + " ...";
+        rows.push_back({plugins[i].name, colourState(plugins[i].state), err});
+    }
+    printTable(rows);
+    return 0;
+}
+
+int cmdPlugins(BusClient& bus, const Options& o) {
+    auto plugins = bus.plugins();
+    if (o.json) {
+        Json list = Json::array();
+        for (auto& p : plugins) {
+            Json e = Json::object();
+            e["name"] = p.name;
+            e["state"] = p.state;
+            e["objectPath"] = p.path;
+            list.push(e);
+        }
+        printJson(list);
+        return 0;
+    }
+    std::vector<std::vector<std::string>> rows{{"PLUGIN", "STATE", "OBJECT"}};
+    for (auto& p : plugins)
+        rows.push_back({p.name, colourState(p.state), p.path});
+    printTable(rows);
+    return 0;
+}
+
+int cmdDescribe(BusClient& bus, const Options& o) {
+    std::string text = o.args.empty() ? bus.describe() : bus.describePlugin(o.args[0]);
+    printJson(Json::parse(text));  // always JSON, like networkctl --json
+    return 0;
+}
+
+int cmdReload(BusClient& bus, const Options&) {
+    bus.reload();
+    std::printf("configuration reloaded\n");
+    return 0;
+}
+
+int cmdFlush(BusClient& bus, const Options&) {
+    bus.flush();
+    std::printf("removed every kernel object weft owns; 'weftctl reload' re-applies\n");
+    return 0;
+}
+
+static std::string age(const std::string& unixSeconds) {
+    long long t = unixSeconds.empty() ? 0 : std::stoll(unixSeconds);
+    if (t == 0)
+        return "never";
+    long long d = (long long)std::time(nullptr) - t;
+    return std::to_string(d < 0 ? 0 : d) + "s ago";
+}
+
+int cmdMesh(BusClient& bus, const Options& o) {
+    auto peers = bus.meshPeers();
+    std::string key = bus.meshPublicKey();
+    if (o.json) {
+        Json j = Json::object();
+        j["publicKey"] = key;
+        Json list = Json::array();
+        for (auto& p : peers) {
+            Json e = Json::object();
+            for (auto& [k, v] : p)
+                e[k] = v;
+            list.push(e);
+        }
+        j["peers"] = list;
+        printJson(j);
+        return 0;
+    }
+    std::printf("public key: %s\n", key.c_str());
+    std::vector<std::vector<std::string>> rows{
+        {"PEER", "STATE", "ENDPOINT", "HANDSHAKE", "RX", "TX", "SOURCE"}};
+    auto get = [](const std::map<std::string, std::string>& m, const char* k) {
+        auto it = m.find(k);
+        return it == m.end() ? std::string() : it->second;
+    };
+    for (auto& p : peers) {
+        auto num = [&](const char* k) {
+            auto v = get(p, k);
+            return v.empty() ? std::string("-") : humanBytes(std::stoull(v));
+        };
+        rows.push_back({get(p, "name"), colourState(get(p, "state")), get(p, "endpoint"),
+                        age(get(p, "lastHandshake")), num("rxBytes"), num("txBytes"),
+                        get(p, "source")});
+    }
+    printTable(rows);
+    return 0;
+}
+
+// Counters the core read from the plugin's nftables rules, keyed by rule comment.
+static std::map<std::string, std::pair<uint64_t, uint64_t>> counters(const Json& d) {
+    std::map<std::string, std::pair<uint64_t, uint64_t>> out;
+    if (!d.contains("kernel"))
+        return out;
+    for (auto& c : d["kernel"]["counters"].asArray()) {
+        auto& slot = out[str(c["comment"])];
+        slot.first += uint64_t(c["packets"].asInt());
+        slot.second += uint64_t(c["bytes"].asInt());
+    }
+    return out;
+}
+
+int cmdRoutes(BusClient& bus, const Options& o) {
+    Json d = Json::parse(bus.describePlugin("fwmark-routing"));
+    if (o.json) {
+        printJson(d);
+        return 0;
+    }
+    auto ctr = counters(d);
+    const Json& policies = d["status"]["policies"];
+    for (auto& p : policies.asArray()) {
+        std::printf("%s: interface %s, table %s, mark %s, priority %s\n", str(p["name"]).c_str(),
+                    str(p["interface"]).c_str(), str(p["table"]).c_str(), str(p["mark"]).c_str(),
+                    str(p["priority"]).c_str());
+        std::printf("  destinations: %s IPv4 + %s IPv6 prefixes%s\n",
+                    str(p["destinations4"]).c_str(), str(p["destinations6"]).c_str(),
+                    p.contains("sources4") ? (", scoped to " + str(p["sources4"]) + " IPv4 + " +
+                                              str(p["sources6"]) + " IPv6 source prefixes")
+                                                 .c_str()
+                                           : "");
+        for (auto& r : p["rules"].asArray())
+            std::printf("  rule: %s\n", str(r).c_str());
+    }
+    std::vector<std::vector<std::string>> rows{{"NFT RULE", "PACKETS", "BYTES"}};
+    for (auto& [comment, pb] : ctr) {
+        rows.push_back({comment, std::to_string(pb.first), humanBytes(pb.second)});
+    }
+    if (rows.size() > 1)
+        printTable(rows);
+    return 0;
+}
+
+int cmdExemptions(BusClient& bus, const Options& o) {
+    Json d = Json::parse(bus.describePlugin("exemption-rules"));
+    if (o.json) {
+        printJson(d);
+        return 0;
+    }
+    for (auto& e : d["status"]["exemptions"].asArray()) {
+        std::printf("%s: %s ports %s, local ports %s, table %s, priority %s\n",
+                    str(e["name"]).c_str(), str(e["protocol"]).c_str(), str(e["ports"]).c_str(),
+                    str(e["localPorts"]).c_str(), str(e["table"]).c_str(),
+                    str(e["priority"]).c_str());
+        for (auto& r : e["rules"].asArray())
+            std::printf("  %s\n", str(r).c_str());
+    }
+    return 0;
+}
+
+}  // namespace weftctl

@@ -1,0 +1,236 @@
+#include "daemon.hpp"
+
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+
+#include <algorithm>
+
+#include "kernel/rtnl/sysctl.hpp"
+#include "lease_check.hpp"
+#include "log.hpp"
+#include "weft_build_config.h"
+
+namespace weft {
+
+using namespace std::chrono_literals;
+
+Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {}
+
+Daemon::~Daemon() {
+    // Plugins (and everything they registered) go before the bus and the loop they used.
+    slots_.clear();
+    manager_.reset();
+    bus_.reset();
+}
+
+void Daemon::setState(const std::string& s) {
+    if (state_ == s)
+        return;
+    state_ = s;
+    if (manager_)
+        manager_->announceState();
+}
+
+void Daemon::startKernel() {
+    engines_.nft = std::make_unique<kernel::NftEngine>(
+        kernel::NftEngine::Options{.ownerFlag = settings_.nftOwnerFlag});
+    engines_.routes = std::make_unique<kernel::RouteEngine>(uint8_t(WEFT_RTPROTO));
+    engines_.links = std::make_unique<kernel::LinkEngine>();
+    engines_.wireguard = std::make_unique<kernel::WireguardEngine>();
+    reconciler_ = std::make_unique<Reconciler>(engines_, options_.runtimeRoot / "applied.json");
+    links_ = engines_.links->links();
+}
+
+void Daemon::startBus() {
+    bus_ = std::make_unique<BusConnection>(loop_.get());
+    manager_ = std::make_unique<ManagerObject>(bus_->connection(), *this);
+}
+
+// Drift repair: someone else changed weft-owned state -> re-converge. Our own changes are
+// filtered (nft) or harmless (rtnl: the next reconcile is a no-op).
+void Daemon::watchKernel() {
+    nftMonitor_ = std::make_unique<kernel::NftMonitor>(engines_.nft->portId());
+    loop_.addReadable(nftMonitor_->fd(), [this] {
+        auto tables = nftMonitor_->drain();
+        if (tables.empty())
+            return;
+        for (auto& t : tables) {
+            logMessage(LogLevel::Warning, {},
+                       "drift: nftables table " + t + " was changed by someone else; repairing");
+            engines_.nft->invalidate(t);
+        }
+        requestReconcile();
+    });
+    rtnlMonitor_ = std::make_unique<kernel::RtnlMonitor>(uint8_t(WEFT_RTPROTO));
+    loop_.addReadable(rtnlMonitor_->fd(), [this] {
+        auto ev = rtnlMonitor_->drain();
+        if (ev.links)
+            refreshLinks();
+        if (ev.weftRoutes || ev.weftRules || ev.links)
+            requestReconcile();
+    });
+}
+
+void Daemon::refreshLinks() {
+    auto now = engines_.links->links();
+    if (now == links_)
+        return;
+    links_ = std::move(now);
+    for (auto& s : slots_) {
+        if (s->host && s->state != "failed")
+            s->host->notifyLinksChanged();
+    }
+}
+
+void Daemon::requestReconcile() {
+    if (reconcileScheduled_)
+        return;
+    reconcileScheduled_ = true;
+    // Requests within a few ms coalesce into one reconcile.
+    loop_.addTimer(5ms, false, [this] {
+        reconcileScheduled_ = false;
+        reconcileNow();
+    });
+}
+
+void Daemon::reconcileOne(PluginSlot& slot) {
+    DesiredState desired;
+    try {
+        desired = slot.plugin->desiredState();
+    } catch (const std::exception& e) {
+        logMessage(LogLevel::Error, slot.name, std::string("desired state failed: ") + e.what());
+        slot.fail(e.what());
+        return;
+    }
+    auto violations = leaseViolations(slot.lease, desired);
+    if (!violations.empty()) {
+        std::string msg = "desired state leaves the lease: " + violations.front();
+        for (size_t i = 1; i < violations.size(); ++i)
+            msg += "; " + violations[i];
+        logMessage(LogLevel::Error, slot.name, msg);
+        slot.fail(msg);
+        return;
+    }
+    unsigned changes = 0;
+    auto errors = reconciler_->apply(slot.name, slot.lease, desired, changes);
+    if (!errors.empty()) {
+        std::string msg = errors.front();
+        for (size_t i = 1; i < errors.size(); ++i)
+            msg += "; " + errors[i];
+        logMessage(LogLevel::Error, slot.name, "apply failed: " + msg);
+        slot.fail(msg);
+        return;
+    }
+    if (changes)
+        logMessage(LogLevel::Info, slot.name, "applied " + std::to_string(changes) + " change(s)");
+    slot.ok();
+}
+
+void Daemon::reconcileNow() {
+    if (flushed_)
+        return;
+    for (auto& s : slots_) {
+        if (!s->started)
+            continue;
+        if (s->state == "failed" && !s->config)
+            continue;  // config never valid: leave its state
+        reconcileOne(*s);
+    }
+    bool degraded =
+        std::any_of(slots_.begin(), slots_.end(), [](auto& s) { return s->state == "failed"; });
+    setState(degraded ? "degraded" : "running");
+    unsigned running = 0;
+    for (auto& s : slots_)
+        running += s->state == "running";
+    sd_notifyf(0, "STATUS=%u/%zu plugins running", running, slots_.size());
+}
+
+std::optional<std::vector<WireguardPeerStatus>> Daemon::wireguardStatus(const std::string& ifname) {
+    return engines_.wireguard->status(ifname);
+}
+
+bool Daemon::publishSet(const std::string& fullName, const PrefixSet& set) {
+    auto it = sets_.find(fullName);
+    if (it != sets_.end() && it->second == set)
+        return false;
+    sets_[fullName] = set;
+    return true;
+}
+
+std::optional<PrefixSet> Daemon::resolveSet(const std::string& fullName) const {
+    auto it = sets_.find(fullName);
+    if (it == sets_.end())
+        return std::nullopt;
+    return it->second;
+}
+
+void Daemon::flush() {
+    auto errors = reconciler_->flushAll();
+    flushed_ = true;
+    setState("flushed");
+    logMessage(LogLevel::Notice, {}, "flushed every kernel object weft owns; reload to re-apply");
+    if (!errors.empty()) {
+        std::string msg;
+        for (auto& e : errors)
+            msg += (msg.empty() ? "" : "; ") + e;
+        throw std::runtime_error("flush incomplete: " + msg);
+    }
+}
+
+void Daemon::stop() {
+    setState("stopping");
+    sd_notify(0, "STOPPING=1");
+    if (settings_.flushOnStop) {
+        try {
+            reconciler_->flushAll();
+        } catch (const std::exception& e) {
+            logMessage(LogLevel::Error, {}, std::string("flush on stop failed: ") + e.what());
+        }
+    }
+    // Without FlushOnStop the kernel state stays: no packet is dropped across a restart.
+    loop_.exit(0);
+}
+
+int Daemon::run() {
+    settings_ = readSettings();
+    LogLevel level;
+    if (!settings_.logLevel.empty() && parseLogLevel(settings_.logLevel, level))
+        setLogLevel(level);
+    startKernel();
+    startBus();
+    loadPlugins();
+    checkLeaseConflicts();
+    for (auto& s : slots_)
+        startSlot(*s);
+    sweepOrphans();
+    watchKernel();
+    loop_.addSignal(SIGTERM, [this] { stop(); });
+    loop_.addSignal(SIGINT, [this] { stop(); });
+    loop_.addSignal(SIGHUP, [this] {
+        try {
+            reload();
+        } catch (const std::exception& e) {
+            logMessage(LogLevel::Error, {}, std::string("reload refused:\n") + e.what());
+        }
+    });
+    loop_.addSignal(SIGCHLD, [this] {
+        for (auto& name : engines_.wireguard->reapChildren()) {
+            logMessage(LogLevel::Warning, {}, "wireguard-go for " + name + " exited; restarting");
+            loop_.addTimer(1s, false, [this] { requestReconcile(); });
+        }
+    });
+    uint64_t watchdogUsec = 0;
+    if (sd_watchdog_enabled(0, &watchdogUsec) > 0) {
+        auto half = std::chrono::milliseconds(watchdogUsec / 2000);
+        loop_.addTimer(half, true, [] { sd_notify(0, "WATCHDOG=1"); });
+    }
+    resyncTimer_ = loop_.addTimer(settings_.resyncInterval, true, [this] { requestReconcile(); });
+    reconcileNow();
+    bus_->requestName("org.weft.Weft1");
+    sd_notify(0, "READY=1");
+    logMessage(LogLevel::Info, {},
+               std::string("weftd ") + WEFT_VERSION + " running, state " + state_);
+    return loop_.run();
+}
+
+}  // namespace weft

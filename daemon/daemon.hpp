@@ -1,0 +1,101 @@
+// weftd: loads plugins, keeps their configs, reconciles their desired state with the kernel,
+// repairs drift and serves the Manager API. Everything runs on one sd-event loop.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bus/bus_connection.hpp"
+#include "bus/manager_object.hpp"
+#include "config/config_loader.hpp"
+#include "daemon_config.hpp"
+#include "event_loop.hpp"
+#include "host_impl.hpp"
+#include "kernel/nft/nft_engine.hpp"
+#include "kernel/rtnl/rtnl_monitor.hpp"
+#include "plugin_loader.hpp"
+#include "plugin_slot.hpp"
+#include "reconciler.hpp"
+
+namespace weft {
+
+struct DaemonOptions {
+    std::filesystem::path root;                          ///< --root: prefixes config search path
+    std::vector<std::filesystem::path> extraPluginDirs;  ///< --plugin-dir
+    std::filesystem::path builtinPluginDir;
+    std::filesystem::path stateRoot = "/var/lib/weft";
+    std::filesystem::path runtimeRoot = "/run/weft";
+};
+
+class Daemon final : public ManagerApi, public HostServices {
+  public:
+    explicit Daemon(DaemonOptions options);
+    ~Daemon() override;
+    /// Starts everything, runs the loop until SIGTERM/SIGINT; returns the exit code.
+    int run();
+
+    // ManagerApi
+    void reload() override;
+    void flush() override;
+    std::vector<PluginEntry> listPlugins() override;
+    std::string describe() override;
+    std::string state() override { return state_; }
+
+    // HostServices
+    EventLoop& loop() override { return loop_; }
+    void requestReconcile() override;
+    const std::vector<LinkInfo>& links() const override { return links_; }
+    std::optional<std::vector<WireguardPeerStatus>> wireguardStatus(const std::string&) override;
+    bool publishSet(const std::string& fullName, const PrefixSet& set) override;
+    std::optional<PrefixSet> resolveSet(const std::string& fullName) const override;
+    std::filesystem::path stateRoot() const override { return options_.stateRoot; }
+    std::filesystem::path runtimeRoot() const override { return options_.runtimeRoot; }
+
+  private:
+    // daemon.cpp: life cycle, monitors, reconcile scheduling
+    void startKernel();
+    void startBus();
+    void watchKernel();
+    void reconcileNow();
+    void reconcileOne(PluginSlot& slot);
+    void refreshLinks();
+    void setState(const std::string& s);
+    void stop();
+    // daemon_plugins.cpp: loading, configuring, reloading
+    config::SearchPath searchPath() const;
+    DaemonSettings readSettings() const;
+    void loadPlugins();
+    std::unique_ptr<PluginSlot> makeSlot(const std::string& name);
+    void makeObject(PluginSlot& slot);
+    void configureSlot(PluginSlot& slot);
+    void startSlot(PluginSlot& slot);
+    void checkLeaseConflicts();
+    void sweepOrphans();
+    std::vector<ConfigError> stageReload(const DaemonSettings& next,
+                                         std::map<std::string, std::unique_ptr<PluginSlot>>& fresh,
+                                         std::map<std::string, Config>& configs);
+    // daemon_describe.cpp
+    Json describeSlot(PluginSlot& slot);
+
+    DaemonOptions options_;
+    DaemonSettings settings_;
+    EventLoop loop_;
+    KernelEngines engines_;
+    std::unique_ptr<Reconciler> reconciler_;
+    std::unique_ptr<kernel::NftMonitor> nftMonitor_;
+    std::unique_ptr<kernel::RtnlMonitor> rtnlMonitor_;
+    std::unique_ptr<BusConnection> bus_;
+    std::unique_ptr<ManagerObject> manager_;
+    std::vector<std::unique_ptr<PluginSlot>> slots_;  ///< in config order
+    std::map<std::string, PrefixSet> sets_;
+    std::vector<LinkInfo> links_;
+    std::string state_ = "starting";
+    bool reconcileScheduled_ = false;
+    bool flushed_ = false;
+    EventLoop::Id resyncTimer_ = 0;
+};
+
+}  // namespace weft

@@ -1,0 +1,69 @@
+// The Host a plugin sees: a narrow handle onto the daemon's services.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "event_loop.hpp"
+#include "weft/plugin.hpp"
+
+namespace weft {
+
+/// What HostImpl needs from the daemon (kept abstract so the daemon's internals stay private).
+class HostServices {
+  public:
+    virtual ~HostServices() = default;
+    virtual EventLoop& loop() = 0;
+    virtual void requestReconcile() = 0;
+    virtual const std::vector<LinkInfo>& links() const = 0;
+    virtual std::optional<std::vector<WireguardPeerStatus>> wireguardStatus(const std::string&) = 0;
+    /// Stores a published set; returns true if it changed.
+    virtual bool publishSet(const std::string& fullName, const PrefixSet& set) = 0;
+    virtual std::optional<PrefixSet> resolveSet(const std::string& fullName) const = 0;
+    virtual std::filesystem::path stateRoot() const = 0;    ///< /var/lib/weft
+    virtual std::filesystem::path runtimeRoot() const = 0;  ///< /run/weft
+};
+
+class HostImpl final : public Host {
+  public:
+    HostImpl(std::string plugin, HostServices& services, BusObject& bus);
+    ~HostImpl() override;  ///< cancels the plugin's timers and drops its callbacks
+
+    void log(LogLevel level, const std::string& message) override;
+    const std::string& pluginName() const override { return plugin_; }
+    std::filesystem::path stateDirectory() override;
+    std::filesystem::path runtimeDirectory() override;
+    void requestReconcile() override { services_.requestReconcile(); }
+    TimerId addTimer(std::chrono::milliseconds interval, std::function<void()> fn) override;
+    void cancelTimer(TimerId id) override;
+    std::vector<LinkInfo> links() const override { return services_.links(); }
+    void onLinksChanged(std::function<void()> fn) override {
+        linkCallbacks_.push_back(std::move(fn));
+    }
+    std::optional<std::vector<WireguardPeerStatus>> wireguardStatus(
+        const std::string& ifname) override {
+        return services_.wireguardStatus(ifname);
+    }
+    void publishSet(const std::string& name, const PrefixSet& set) override;
+    std::optional<PrefixSet> resolveSet(const std::string& fullName) const override {
+        return services_.resolveSet(fullName);
+    }
+    BusObject& bus() override { return bus_; }
+
+    /// Runs the plugin's link callbacks (called by the daemon after netlink link events).
+    void notifyLinksChanged();
+    /// Drops every callback that came from the plugin (before its library is unloaded).
+    void release();
+
+  private:
+    std::string plugin_;
+    HostServices& services_;
+    BusObject& bus_;
+    std::set<EventLoop::Id> timers_;
+    std::vector<std::function<void()>> linkCallbacks_;
+};
+
+}  // namespace weft

@@ -1,0 +1,219 @@
+#include "reconciler.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "kernel/rtnl/sysctl.hpp"
+#include "log.hpp"
+
+namespace weft {
+namespace {
+
+void take(const kernel::ApplyResult& r, const std::string& what, std::vector<std::string>& errors,
+          unsigned& changes) {
+    changes += r.changes;
+    for (auto& e : r.errors)
+        errors.push_back(what + ": " + e);
+}
+
+Json rangesJson(const std::vector<std::pair<uint32_t, uint32_t>>& v) {
+    Json a = Json::array();
+    for (auto& [lo, hi] : v)
+        a.push(Json(Json::Array{Json(int64_t(lo)), Json(int64_t(hi))}));
+    return a;
+}
+
+std::vector<std::pair<uint32_t, uint32_t>> rangesFrom(const Json& a) {
+    std::vector<std::pair<uint32_t, uint32_t>> v;
+    if (!a.isArray())
+        return v;
+    for (auto& r : a.asArray()) {
+        v.emplace_back(uint32_t(r.asArray().at(0).asInt()), uint32_t(r.asArray().at(1).asInt()));
+    }
+    return v;
+}
+
+}  // namespace
+
+Reconciler::Reconciler(KernelEngines& engines, std::filesystem::path recordFile)
+    : k_(engines), recordFile_(std::move(recordFile)) {
+    load();
+}
+
+void Reconciler::load() {
+    std::ifstream in(recordFile_);
+    if (!in)
+        return;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    try {
+        Json j = Json::parse(ss.str());
+        for (auto& [name, r] : j.asObject()) {
+            Record rec;
+            rec.tables = rangesFrom(r["tables"]);
+            auto pr = rangesFrom(r["priorities"]);
+            if (!pr.empty())
+                rec.priorities = pr.front();
+            if (r["links"].isArray()) {
+                for (auto& l : r["links"].asArray())
+                    rec.links.push_back(l.asString());
+            }
+            records_[name] = rec;
+        }
+    } catch (const std::exception& e) {
+        logMessage(LogLevel::Warning, {},
+                   "ignoring unreadable " + recordFile_.string() + ": " + e.what());
+    }
+}
+
+void Reconciler::save() const {
+    Json j = Json::object();
+    for (auto& [name, r] : records_) {
+        Json rec = Json::object();
+        rec["tables"] = rangesJson(r.tables);
+        rec["priorities"] = rangesJson(r.priorities ? std::vector{*r.priorities}
+                                                    : std::vector<std::pair<uint32_t, uint32_t>>{});
+        Json links = Json::array();
+        for (auto& l : r.links)
+            links.push(l);
+        rec["links"] = links;
+        j[name] = rec;
+    }
+    std::filesystem::create_directories(recordFile_.parent_path());
+    auto tmp = recordFile_;
+    tmp += ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << j.dump(2) << "\n";
+    }
+    std::filesystem::rename(tmp, recordFile_);
+}
+
+void Reconciler::applyLinks(const std::string& plugin, const DesiredState& state, const Record& old,
+                            std::vector<std::string>& errors, unsigned& changes) {
+    for (auto& w : state.wireguard) {
+        auto r = k_.wireguard->apply(w);
+        take(r, "wireguard link " + w.name, errors, changes);
+        if (!r.ok())
+            continue;
+        take(k_.links->configure(w.name, w.mtu, w.addresses), "link " + w.name, errors, changes);
+    }
+    for (auto& name : old.links) {
+        bool still = std::any_of(state.wireguard.begin(), state.wireguard.end(),
+                                 [&](auto& w) { return w.name == name; });
+        if (!still) {
+            logMessage(LogLevel::Info, plugin, "removing link " + name);
+            take(k_.wireguard->remove(name), "remove link " + name, errors, changes);
+        }
+    }
+}
+
+void Reconciler::applyRouting(const Lease& lease, const DesiredState& state, const Record& old,
+                              std::vector<std::string>& errors, unsigned& changes) {
+    // Old and new tables together, so routes left in a table the plugin gave up are removed.
+    auto tables = lease.routingTables;
+    tables.insert(tables.end(), old.tables.begin(), old.tables.end());
+    if (!tables.empty())
+        take(k_.routes->applyRoutes(state.routes, tables), "routes", errors, changes);
+    if (lease.rulePriorities) {
+        take(k_.routes->applyRules(state.rules, *lease.rulePriorities), "rules", errors, changes);
+    }
+    // New rules are in place before an old range is emptied: add-before-delete.
+    if (old.priorities && old.priorities != lease.rulePriorities) {
+        std::vector<RoutingRule> keep;
+        for (auto& r : state.rules) {
+            if (r.priority >= old.priorities->first && r.priority <= old.priorities->second) {
+                keep.push_back(r);
+            }
+        }
+        take(k_.routes->applyRules(keep, *old.priorities), "rules", errors, changes);
+    }
+}
+
+std::vector<std::string> Reconciler::apply(const std::string& plugin, const Lease& lease,
+                                           const DesiredState& state, unsigned& changes) {
+    std::vector<std::string> errors;
+    Record old = records_.count(plugin) ? records_[plugin] : Record{};
+    // Record first: if weftd dies half-way, the next one still knows what this plugin may own.
+    Record now{lease.routingTables, lease.rulePriorities, {}};
+    for (auto& w : state.wireguard)
+        now.links.push_back(w.name);
+    for (auto& l : old.links) {
+        if (std::find(now.links.begin(), now.links.end(), l) == now.links.end()) {
+            now.links.push_back(l);
+        }
+    }
+    records_[plugin] = now;
+    save();
+
+    take(kernel::applySysctls(state.sysctls), "sysctls", errors, changes);
+    applyLinks(plugin, state, old, errors, changes);
+    take(k_.nft->apply(plugin, state.tables), "nftables", errors, changes);
+    applyRouting(lease, state, old, errors, changes);
+
+    // Settle the record to exactly what is owned now.
+    now.links.clear();
+    for (auto& w : state.wireguard)
+        now.links.push_back(w.name);
+    records_[plugin] = now;
+    save();
+    return errors;
+}
+
+std::vector<std::string> Reconciler::remove(const std::string& plugin) {
+    std::vector<std::string> errors;
+    unsigned changes = 0;
+    auto it = records_.find(plugin);
+    Record old = it != records_.end() ? it->second : Record{};
+    if (old.priorities)
+        take(k_.routes->applyRules({}, *old.priorities), "rules", errors, changes);
+    if (!old.tables.empty())
+        take(k_.routes->applyRoutes({}, old.tables), "routes", errors, changes);
+    take(k_.nft->removeOwner(plugin), "nftables", errors, changes);
+    for (auto& l : old.links)
+        take(k_.wireguard->remove(l), "link " + l, errors, changes);
+    if (errors.empty()) {
+        records_.erase(plugin);
+        save();
+    }
+    return errors;
+}
+
+std::vector<std::string> Reconciler::flushAll() {
+    std::vector<std::string> errors;
+    unsigned changes = 0;
+    for (auto& name : recordedPlugins()) {
+        auto e = remove(name);
+        errors.insert(errors.end(), e.begin(), e.end());
+    }
+    take(k_.routes->removeAll(), "routes/rules", errors, changes);
+    for (auto& owner : k_.nft->owners())
+        take(k_.nft->removeOwner(owner), "nftables", errors, changes);
+    return errors;
+}
+
+std::vector<std::string> Reconciler::recordedPlugins() const {
+    std::vector<std::string> names;
+    for (auto& [n, r] : records_)
+        names.push_back(n);
+    return names;
+}
+
+Json Reconciler::kernelFacts(const std::string& plugin) {
+    Json counters = Json::array();
+    for (auto& c : k_.nft->counters(plugin)) {
+        Json e = Json::object();
+        e["table"] = c.table;
+        e["chain"] = c.chain;
+        e["comment"] = c.comment;
+        e["packets"] = c.packets;
+        e["bytes"] = c.bytes;
+        counters.push(e);
+    }
+    Json facts = Json::object();
+    facts["counters"] = counters;
+    return facts;
+}
+
+}  // namespace weft

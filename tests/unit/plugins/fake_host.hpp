@@ -1,0 +1,121 @@
+// A Host for plugin unit tests: records what the plugin asks of the core and
+// lets the test drive timers, links, published sets and bus calls by hand.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "weft/plugin.hpp"
+
+namespace weft::test {
+
+class FakeBus : public BusObject {
+  public:
+    struct Method {
+        std::vector<BusArg> in, out;
+        Handler handler;
+        bool changesState = false;
+    };
+    void addMethod(const std::string& name, std::vector<BusArg> in, std::vector<BusArg> out,
+                   Handler handler, bool changesState) override {
+        methods[name] = Method{std::move(in), std::move(out), std::move(handler), changesState};
+    }
+    void addProperty(const std::string& name, const std::string& signature,
+                     std::function<BusValue()> getter) override {
+        properties[name] = {signature, std::move(getter)};
+    }
+    void addSignal(const std::string& name, std::vector<BusArg> args) override {
+        signals[name] = std::move(args);
+    }
+    void emitSignal(const std::string& name, const std::vector<BusValue>& args) override {
+        emitted.emplace_back(name, args);
+    }
+    void emitPropertiesChanged(const std::vector<std::string>& names) override {
+        changed.insert(changed.end(), names.begin(), names.end());
+    }
+
+    /// Calls a registered method as the bus would; BusError propagates.
+    std::vector<BusValue> call(const std::string& name, const std::vector<BusValue>& args) {
+        return methods.at(name).handler(args);
+    }
+    BusValue get(const std::string& name) { return properties.at(name).second(); }
+
+    std::map<std::string, Method> methods;
+    std::map<std::string, std::pair<std::string, std::function<BusValue()>>> properties;
+    std::map<std::string, std::vector<BusArg>> signals;
+    std::vector<std::pair<std::string, std::vector<BusValue>>> emitted;
+    std::vector<std::string> changed;
+};
+
+class FakeHost : public Host {
+  public:
+    explicit FakeHost(std::string name, std::filesystem::path dir)
+        : name_(std::move(name)), dir_(std::move(dir)) {}
+
+    void log(LogLevel, const std::string& message) override { logs.push_back(message); }
+    const std::string& pluginName() const override { return name_; }
+    std::filesystem::path stateDirectory() override { return ensure(dir_ / "state"); }
+    std::filesystem::path runtimeDirectory() override { return ensure(dir_ / "run"); }
+    void requestReconcile() override { ++reconcileRequests; }
+    TimerId addTimer(std::chrono::milliseconds interval, std::function<void()> fn) override {
+        timers[++lastTimer] = {interval, std::move(fn)};
+        return lastTimer;
+    }
+    void cancelTimer(TimerId id) override { timers.erase(id); }
+    std::vector<LinkInfo> links() const override { return linkList; }
+    void onLinksChanged(std::function<void()> fn) override {
+        linkCallbacks.push_back(std::move(fn));
+    }
+    std::optional<std::vector<WireguardPeerStatus>> wireguardStatus(
+        const std::string& ifname) override {
+        auto it = wgStatus.find(ifname);
+        if (it == wgStatus.end())
+            return std::nullopt;
+        return it->second;
+    }
+    void publishSet(const std::string& name, const PrefixSet& set) override {
+        sets[name_ + "/" + name] = set;
+    }
+    std::optional<PrefixSet> resolveSet(const std::string& fullName) const override {
+        auto it = sets.find(fullName);
+        if (it == sets.end())
+            return std::nullopt;
+        return it->second;
+    }
+    BusObject& bus() override { return busObject; }
+
+    /// Fires every timer once, as if its interval had elapsed.
+    void fireTimers() {
+        auto copy = timers;
+        for (auto& [id, t] : copy)
+            t.second();
+    }
+    /// Replaces the link view and runs the change callbacks.
+    void setLinks(std::vector<LinkInfo> l) {
+        linkList = std::move(l);
+        for (auto& fn : linkCallbacks)
+            fn();
+    }
+
+    std::vector<std::string> logs;
+    unsigned reconcileRequests = 0;
+    std::map<TimerId, std::pair<std::chrono::milliseconds, std::function<void()>>> timers;
+    TimerId lastTimer = 0;
+    std::vector<LinkInfo> linkList;
+    std::vector<std::function<void()>> linkCallbacks;
+    std::map<std::string, std::vector<WireguardPeerStatus>> wgStatus;
+    std::map<std::string, PrefixSet> sets;  ///< full name -> set (also settable by tests)
+    FakeBus busObject;
+
+  private:
+    static std::filesystem::path ensure(const std::filesystem::path& p) {
+        std::filesystem::create_directories(p);
+        return p;
+    }
+    std::string name_;
+    std::filesystem::path dir_;
+};
+
+}  // namespace weft::test
