@@ -36,7 +36,7 @@ void Daemon::startKernel() {
         kernel::NftEngine::Options{.ownerFlag = settings_.nftOwnerFlag});
     engines_.routes = std::make_unique<kernel::RouteEngine>(uint8_t(WEFT_RTPROTO));
     engines_.links = std::make_unique<kernel::LinkEngine>();
-    engines_.wireguard = std::make_unique<kernel::WireguardEngine>();
+    engines_.wireguard = std::make_unique<kernel::WireguardEngine>(engines_.links.get());
     reconciler_ = std::make_unique<Reconciler>(engines_, options_.runtimeRoot / "applied.json");
     links_ = engines_.links->links();
 }
@@ -61,7 +61,9 @@ void Daemon::watchKernel() {
         }
         requestReconcile();
     });
-    rtnlMonitor_ = std::make_unique<kernel::RtnlMonitor>(uint8_t(WEFT_RTPROTO));
+    rtnlMonitor_ = std::make_unique<kernel::RtnlMonitor>(
+        uint8_t(WEFT_RTPROTO),
+        std::vector<uint32_t>{engines_.routes->portId(), engines_.links->portId()});
     loop_.addReadable(rtnlMonitor_->fd(), [this] {
         auto ev = rtnlMonitor_->drain();
         if (ev.links)
@@ -86,8 +88,11 @@ void Daemon::requestReconcile() {
     if (reconcileScheduled_)
         return;
     reconcileScheduled_ = true;
-    // Requests within a few ms coalesce into one reconcile.
-    loop_.addTimer(5ms, false, [this] {
+    // Requests within a few ms coalesce into one reconcile; a failing apply that keeps being
+    // retriggered is held to a few attempts a second.
+    auto sinceLast = std::chrono::steady_clock::now() - lastReconcile_;
+    auto delay = sinceLast < 200ms ? 200ms : 5ms;
+    loop_.addTimer(delay, false, [this] {
         reconcileScheduled_ = false;
         reconcileNow();
     });
@@ -215,8 +220,12 @@ int Daemon::run() {
     });
     loop_.addSignal(SIGCHLD, [this] {
         for (auto& name : engines_.wireguard->reapChildren()) {
-            logMessage(LogLevel::Warning, {}, "wireguard-go for " + name + " exited; restarting");
-            loop_.addTimer(1s, false, [this] { requestReconcile(); });
+            auto delay =
+                std::max(engines_.wireguard->restartDelay(name), std::chrono::milliseconds(200));
+            logMessage(LogLevel::Warning, {},
+                       "wireguard-go for " + name + " exited; restarting in " +
+                           std::to_string(delay.count()) + " ms");
+            loop_.addTimer(delay, false, [this] { requestReconcile(); });
         }
     });
     uint64_t watchdogUsec = 0;

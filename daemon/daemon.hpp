@@ -15,6 +15,7 @@
 #include "event_loop.hpp"
 #include "host_impl.hpp"
 #include "kernel/nft/nft_engine.hpp"
+#include "kernel/nft/nft_monitor.hpp"
 #include "kernel/rtnl/rtnl_monitor.hpp"
 #include "plugin_loader.hpp"
 #include "plugin_slot.hpp"
@@ -94,6 +95,7 @@ class Daemon final : public ManagerApi, public HostServices {
     std::vector<LinkInfo> links_;
     std::string state_ = "starting";
     bool reconcileScheduled_ = false;
+    std::chrono::steady_clock::time_point lastReconcile_{};
     bool flushed_ = false;
     EventLoop::Id resyncTimer_ = 0;
 };

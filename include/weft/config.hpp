@@ -36,39 +36,39 @@ struct ConfigError {
 
 /// Thrown by the config layer and by Plugin::validate; carries every error found.
 class ConfigException : public std::runtime_error {
-public:
+  public:
     explicit ConfigException(std::vector<ConfigError> errors);
     const std::vector<ConfigError>& errors() const { return errors_; }
 
-private:
+  private:
     std::vector<ConfigError> errors_;
 };
 
 /// Value types a key can have. Each parses from text and is checked by the core.
 enum class ValueType {
-    String,      ///< any text
-    Name,        ///< identifier: [A-Za-z0-9_.-]+, e.g. an interface or plugin name
-    Bool,        ///< yes/no/true/false/on/off/1/0
-    Int,         ///< decimal or 0x hex integer within [min, max]
-    Prefix,      ///< IP prefix or bare address ("10.0.0.0/8", "2001:db8::1")
-    PrefixOrSet, ///< a Prefix, or "@plugin/set" naming a published prefix set
-    Address,     ///< IP address
-    Port,        ///< 1-65535
-    PortRange,   ///< "443" or "2379-2380"
-    Mark,        ///< fwmark "0x20" (mask all ones) or "0x20/0x60"; value must lie within mask
-    Duration,    ///< "25s", "1min 30s", "500ms", "2h"; bare number means seconds
-    Path,        ///< absolute file path
-    Endpoint,    ///< "host:port" or "[v6]:port"; host an IP address
-    Enum,        ///< one of KeySpec::choices
-    Key,         ///< base64 of 32 bytes (WireGuard public/preshared key)
+    String,       ///< any text
+    Name,         ///< identifier: [A-Za-z0-9_.-]+, e.g. an interface or plugin name
+    Bool,         ///< yes/no/true/false/on/off/1/0
+    Int,          ///< decimal or 0x hex integer within [min, max]
+    Prefix,       ///< IP prefix or bare address ("10.0.0.0/8", "2001:db8::1")
+    PrefixOrSet,  ///< a Prefix, or "@plugin/set" naming a published prefix set
+    Address,      ///< IP address
+    Port,         ///< 1-65535
+    PortRange,    ///< "443" or "2379-2380"
+    Mark,         ///< fwmark "0x20" (mask all ones) or "0x20/0x60"; value must lie within mask
+    Duration,     ///< "25s", "1min 30s", "500ms", "2h"; bare number means seconds
+    Path,         ///< absolute file path
+    Endpoint,     ///< "host:port" or "[v6]:port"; host an IP address
+    Enum,         ///< one of KeySpec::choices
+    Key,          ///< base64 of 32 bytes (WireGuard public/preshared key)
 };
 
 /// One row of a schema: a key, its type and constraints.
 struct KeySpec {
     std::string name;
     ValueType type = ValueType::String;
-    bool repeated = false;       ///< a list: repeated keys append, "Key=" resets
-    bool required = false;       ///< must be set (for named sections: in every instance)
+    bool repeated = false;  ///< a list: repeated keys append, "Key=" resets
+    bool required = false;  ///< must be set (for named sections: in every instance)
     std::optional<std::string> defaultValue;  ///< text, parsed like a user value
     int64_t min = 0, max = INT64_MAX;         ///< for Int
     std::vector<std::string> choices;         ///< for Enum
@@ -130,10 +130,10 @@ struct Setting {
 
 /// One section instance after drop-ins are merged.
 class Section {
-public:
-    std::string name;     ///< "Peer"
-    std::string id;       ///< "node-b" for named sections, empty otherwise
-    Location where;       ///< where the section was first opened
+  public:
+    std::string name;  ///< "Peer"
+    std::string id;    ///< "node-b" for named sections, empty otherwise
+    Location where;    ///< where the section was first opened
 
     /// True if the key has at least one value (explicitly set or defaulted).
     bool has(const std::string& key) const;
@@ -163,9 +163,9 @@ public:
 
 /// A whole parsed file set (main file plus drop-ins) for one component.
 class Config {
-public:
-    std::vector<std::string> files;   ///< files read, in order (for Describe)
-    std::vector<Section> sections;    ///< in order of first appearance
+  public:
+    std::vector<std::string> files;  ///< files read, in order (for Describe)
+    std::vector<Section> sections;   ///< in order of first appearance
 
     /// The single unnamed section of that name, or nullptr.
     const Section* section(const std::string& name) const;

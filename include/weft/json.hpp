@@ -14,7 +14,7 @@
 namespace weft {
 
 class Json {
-public:
+  public:
     using Array = std::vector<Json>;
     using Object = std::vector<std::pair<std::string, Json>>;
 
@@ -65,7 +65,7 @@ public:
 
     bool operator==(const Json&) const = default;
 
-private:
+  private:
     std::variant<std::nullptr_t, bool, int64_t, double, std::string, Array, Object> v_;
 };
 

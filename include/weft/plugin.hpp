@@ -42,12 +42,12 @@ inline constexpr uint32_t kPluginAbi = WEFT_PLUGIN_ABI;
 /// What a plugin may touch. The core refuses a desired state outside it and
 /// refuses to run two plugins whose leases overlap (marks: two writers of one bit).
 struct Lease {
-    std::vector<std::string> nftTables;                         ///< table names (any family)
-    std::vector<std::pair<uint32_t, uint32_t>> routingTables;   ///< inclusive id ranges
+    std::vector<std::string> nftTables;                           ///< table names (any family)
+    std::vector<std::pair<uint32_t, uint32_t>> routingTables;     ///< inclusive id ranges
     std::optional<std::pair<uint32_t, uint32_t>> rulePriorities;  ///< inclusive range
-    uint32_t markBits = 0;              ///< fwmark bits this plugin writes
-    std::vector<std::string> links;     ///< link names it creates
-    std::vector<std::string> sysctls;   ///< sysctl keys it sets (exact)
+    uint32_t markBits = 0;             ///< fwmark bits this plugin writes
+    std::vector<std::string> links;    ///< link names it creates
+    std::vector<std::string> sysctls;  ///< sysctl keys it sets (exact)
 };
 
 enum class LogLevel { Debug, Info, Notice, Warning, Error };
@@ -66,24 +66,24 @@ struct BusArg {
 
 /// Thrown by a method handler; becomes the D-Bus error "org.weft.Weft1.Error.<name>".
 class BusError : public std::runtime_error {
-public:
+  public:
     BusError(std::string name, const std::string& message)
         : std::runtime_error(message), name_(std::move(name)) {}
     const std::string& name() const { return name_; }  ///< "InvalidArgument", "NotFound", ...
 
-private:
+  private:
     std::string name_;
 };
 
 /// The plugin's own interface on its object /org/weft/Weft1/plugin/<name>.
 /// Register methods, properties and signals in Plugin::start(); later calls are refused.
 class BusObject {
-public:
+  public:
     using Handler = std::function<std::vector<BusValue>(const std::vector<BusValue>&)>;
     virtual ~BusObject() = default;
     /// `changesState`: only privileged callers (root) may call it.
-    virtual void addMethod(const std::string& name, std::vector<BusArg> in,
-                           std::vector<BusArg> out, Handler handler, bool changesState) = 0;
+    virtual void addMethod(const std::string& name, std::vector<BusArg> in, std::vector<BusArg> out,
+                           Handler handler, bool changesState) = 0;
     virtual void addProperty(const std::string& name, const std::string& signature,
                              std::function<BusValue()> getter) = 0;
     virtual void addSignal(const std::string& name, std::vector<BusArg> args) = 0;
@@ -95,7 +95,7 @@ public:
 // ---------------------------------------------------------------- host
 /// The narrow handle the core gives a plugin. Valid from start() until stop() returns.
 class Host {
-public:
+  public:
     using TimerId = uint64_t;
     virtual ~Host() = default;
 
@@ -131,14 +131,15 @@ public:
 };
 
 struct PluginInfo {
-    std::string name;          ///< "wireguard-mesh": config file name and D-Bus object name
+    std::string name;  ///< "wireguard-mesh": config file name and D-Bus object name
     std::string version;
-    std::string busInterface;  ///< its own interface, e.g. "org.weft.Weft1.WireguardMesh"; may be empty
+    std::string
+        busInterface;  ///< its own interface, e.g. "org.weft.Weft1.WireguardMesh"; may be empty
     std::string description;
 };
 
 class Plugin {
-public:
+  public:
     virtual ~Plugin() = default;
     virtual PluginInfo info() const = 0;
     /// The config schema; the core parses and type-checks against it.
@@ -165,10 +166,12 @@ public:
 #define WEFT_ABI_CAT(a, b) WEFT_ABI_CAT2(a, b)
 
 /// Exports a plugin class: its ABI marker (read before loading) and its factory.
-#define WEFT_PLUGIN(ClassName)                                                              \
-    extern "C" BOOST_SYMBOL_EXPORT __attribute__((section("weft_abi"), used))               \
-    const uint32_t WEFT_ABI_CAT(weft_abi_v, WEFT_PLUGIN_ABI) = WEFT_PLUGIN_ABI;             \
-    namespace weft_plugin_export {                                                          \
-    std::unique_ptr<::weft::Plugin> create() { return std::make_unique<ClassName>(); }      \
-    }                                                                                       \
+#define WEFT_PLUGIN(ClassName)                                                  \
+    extern "C" BOOST_SYMBOL_EXPORT __attribute__((section("weft_abi"), used))   \
+    const uint32_t WEFT_ABI_CAT(weft_abi_v, WEFT_PLUGIN_ABI) = WEFT_PLUGIN_ABI; \
+    namespace weft_plugin_export {                                              \
+    std::unique_ptr<::weft::Plugin> create() {                                  \
+        return std::make_unique<ClassName>();                                   \
+    }                                                                           \
+    }                                                                           \
     BOOST_DLL_ALIAS(weft_plugin_export::create, weft_create_plugin)

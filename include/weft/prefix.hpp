@@ -68,7 +68,7 @@ struct Prefix {
 /// prefixes (adjacent and nested prefixes are merged). All operations return
 /// canonical results, so two PrefixSets covering the same addresses compare equal.
 class PrefixSet {
-public:
+  public:
     PrefixSet() = default;
     PrefixSet(std::initializer_list<Prefix> prefixes);
     explicit PrefixSet(const std::vector<Prefix>& prefixes);
@@ -94,7 +94,7 @@ public:
 
     bool operator==(const PrefixSet&) const = default;
 
-private:
+  private:
     void normalize();
     std::vector<Prefix> prefixes_;
 };

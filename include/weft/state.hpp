@@ -69,10 +69,10 @@ struct Element {
 struct Set {
     std::string name;
     DataType keyType = DataType::Ipv4Addr;
-    std::optional<DataType> dataType;  ///< set => map
-    bool interval = false;             ///< prefixes and ranges as elements
+    std::optional<DataType> dataType;             ///< set => map
+    bool interval = false;                        ///< prefixes and ranges as elements
     std::optional<std::chrono::seconds> timeout;  ///< default element timeout
-    std::vector<Element> elements;     ///< order does not matter; diffed element by element
+    std::vector<Element> elements;  ///< order does not matter; diffed element by element
     auto operator<=>(const Set&) const = default;
 };
 
@@ -80,19 +80,33 @@ struct Set {
 enum class Dir { Src, Dst };
 
 // Matches. Each has `negate` where nft allows "!=".
-struct MatchMark { Mark mark; bool negate = false; auto operator<=>(const MatchMark&) const = default; };
-struct MatchCtMark { Mark mark; bool negate = false; auto operator<=>(const MatchCtMark&) const = default; };
+struct MatchMark {
+    Mark mark;
+    bool negate = false;
+    auto operator<=>(const MatchMark&) const = default;
+};
+struct MatchCtMark {
+    Mark mark;
+    bool negate = false;
+    auto operator<=>(const MatchCtMark&) const = default;
+};
 struct MatchIfName {
     Dir dir = Dir::Src;  ///< Src = iifname, Dst = oifname
     std::string name;
     bool negate = false;
     auto operator<=>(const MatchIfName&) const = default;
 };
-struct MatchL4Proto { uint8_t proto = 6; auto operator<=>(const MatchL4Proto&) const = default; };
+struct MatchL4Proto {
+    uint8_t proto = 6;
+    auto operator<=>(const MatchL4Proto&) const = default;
+};
 /// "meta nfproto ipv4": needed in inet tables before a family-specific address match.
-struct MatchFamily { Family family = Family::V4; auto operator<=>(const MatchFamily&) const = default; };
-/// Address in a prefix, or in a named set ("@name"); the family must be matched before (MatchFamily)
-/// in an inet table.
+struct MatchFamily {
+    Family family = Family::V4;
+    auto operator<=>(const MatchFamily&) const = default;
+};
+/// Address in a prefix, or in a named set ("@name"); the family must be matched before
+/// (MatchFamily) in an inet table.
 struct MatchAddr {
     Dir dir = Dir::Dst;
     Family family = Family::V4;
@@ -109,20 +123,46 @@ struct MatchPort {
     bool negate = false;
     auto operator<=>(const MatchPort&) const = default;
 };
-enum CtStateBits : uint32_t { CtInvalid = 1, CtEstablished = 2, CtRelated = 4, CtNew = 8, CtUntracked = 64 };
-struct MatchCtState { uint32_t states = 0; auto operator<=>(const MatchCtState&) const = default; };
+enum CtStateBits : uint32_t {
+    CtInvalid = 1,
+    CtEstablished = 2,
+    CtRelated = 4,
+    CtNew = 8,
+    CtUntracked = 64
+};
+struct MatchCtState {
+    uint32_t states = 0;
+    auto operator<=>(const MatchCtState&) const = default;
+};
 
 // Statements.
-struct Counter { auto operator<=>(const Counter&) const = default; };
-struct Log { std::string prefix; auto operator<=>(const Log&) const = default; };
+struct Counter {
+    auto operator<=>(const Counter&) const = default;
+};
+struct Log {
+    std::string prefix;
+    auto operator<=>(const Log&) const = default;
+};
 /// meta mark set (meta mark & ~mask) | value
-struct SetMark { Mark mark; auto operator<=>(const SetMark&) const = default; };
+struct SetMark {
+    Mark mark;
+    auto operator<=>(const SetMark&) const = default;
+};
 /// ct mark set (ct mark & ~mask) | value
-struct SetCtMark { Mark mark; auto operator<=>(const SetCtMark&) const = default; };
+struct SetCtMark {
+    Mark mark;
+    auto operator<=>(const SetCtMark&) const = default;
+};
 /// meta mark set (meta mark & ~mask) | (ct mark & mask): restores a flow's mark onto its packets.
-struct MarkFromCt { uint32_t mask = 0xffffffff; auto operator<=>(const MarkFromCt&) const = default; };
+struct MarkFromCt {
+    uint32_t mask = 0xffffffff;
+    auto operator<=>(const MarkFromCt&) const = default;
+};
 /// ct mark set (ct mark & ~mask) | (meta mark & mask): saves the packet mark into the flow.
-struct CtMarkFromMark { uint32_t mask = 0xffffffff; auto operator<=>(const CtMarkFromMark&) const = default; };
+struct CtMarkFromMark {
+    uint32_t mask = 0xffffffff;
+    auto operator<=>(const CtMarkFromMark&) const = default;
+};
 /// Picks a bucket (numgen inc, or jhash of the addresses) mod `modulus`, looks it up in the
 /// map `map` (key Mark, data Mark) and writes the result into the mark under `mask`.
 struct HashMark {
@@ -134,7 +174,10 @@ struct HashMark {
     auto operator<=>(const HashMark&) const = default;
 };
 /// tcp flags syn: tcp option maxseg size set rt mtu (or a fixed size when `size` is set).
-struct ClampMss { std::optional<uint16_t> size; auto operator<=>(const ClampMss&) const = default; };
+struct ClampMss {
+    std::optional<uint16_t> size;
+    auto operator<=>(const ClampMss&) const = default;
+};
 struct Nat {
     enum class Kind { Snat, Dnat, Masquerade } kind = Kind::Masquerade;
     Family family = Family::V4;
@@ -162,13 +205,25 @@ struct Rule {
     Rule& family(Family f) { return add(MatchFamily{f}); }
     Rule& mark(Mark m, bool negate = false) { return add(MatchMark{m, negate}); }
     Rule& ctMark(Mark m, bool negate = false) { return add(MatchCtMark{m, negate}); }
-    Rule& iif(std::string n, bool negate = false) { return add(MatchIfName{Dir::Src, std::move(n), negate}); }
-    Rule& oif(std::string n, bool negate = false) { return add(MatchIfName{Dir::Dst, std::move(n), negate}); }
+    Rule& iif(std::string n, bool negate = false) {
+        return add(MatchIfName{Dir::Src, std::move(n), negate});
+    }
+    Rule& oif(std::string n, bool negate = false) {
+        return add(MatchIfName{Dir::Dst, std::move(n), negate});
+    }
     Rule& l4proto(uint8_t p) { return add(MatchL4Proto{p}); }
-    Rule& saddr(const Prefix& p, bool neg = false) { return add(MatchAddr{Dir::Src, p.family(), p, {}, neg}); }
-    Rule& daddr(const Prefix& p, bool neg = false) { return add(MatchAddr{Dir::Dst, p.family(), p, {}, neg}); }
-    Rule& saddrIn(Family f, std::string set, bool neg = false) { return add(MatchAddr{Dir::Src, f, {}, std::move(set), neg}); }
-    Rule& daddrIn(Family f, std::string set, bool neg = false) { return add(MatchAddr{Dir::Dst, f, {}, std::move(set), neg}); }
+    Rule& saddr(const Prefix& p, bool neg = false) {
+        return add(MatchAddr{Dir::Src, p.family(), p, {}, neg});
+    }
+    Rule& daddr(const Prefix& p, bool neg = false) {
+        return add(MatchAddr{Dir::Dst, p.family(), p, {}, neg});
+    }
+    Rule& saddrIn(Family f, std::string set, bool neg = false) {
+        return add(MatchAddr{Dir::Src, f, {}, std::move(set), neg});
+    }
+    Rule& daddrIn(Family f, std::string set, bool neg = false) {
+        return add(MatchAddr{Dir::Dst, f, {}, std::move(set), neg});
+    }
     Rule& sport(PortRange r, bool neg = false) { return add(MatchPort{Dir::Src, r, {}, neg}); }
     Rule& dport(PortRange r, bool neg = false) { return add(MatchPort{Dir::Dst, r, {}, neg}); }
     Rule& ctState(uint32_t s) { return add(MatchCtState{s}); }
@@ -181,8 +236,14 @@ struct Rule {
     Rule& ret() { return add(VerdictStmt{Verdict::Return, {}}); }
     Rule& jump(std::string c) { return add(VerdictStmt{Verdict::Jump, std::move(c)}); }
     Rule& goTo(std::string c) { return add(VerdictStmt{Verdict::Goto, std::move(c)}); }
-    Rule& withComment(std::string c) { comment = std::move(c); return *this; }
-    Rule& add(Expr e) { exprs.push_back(std::move(e)); return *this; }
+    Rule& withComment(std::string c) {
+        comment = std::move(c);
+        return *this;
+    }
+    Rule& add(Expr e) {
+        exprs.push_back(std::move(e));
+        return *this;
+    }
 };
 
 struct Chain {
@@ -211,12 +272,12 @@ enum class RouteType { Unicast, Blackhole, Unreachable, Prohibit, Throw };
 struct Route {
     uint32_t table = 254;  ///< 254 = main
     RouteType type = RouteType::Unicast;
-    Prefix dst;            ///< 0.0.0.0/0 or ::/0 for a default route
-    std::string dev;       ///< output interface (unicast)
+    Prefix dst;       ///< 0.0.0.0/0 or ::/0 for a default route
+    std::string dev;  ///< output interface (unicast)
     std::optional<Address> via;
     std::optional<Address> src;
     uint32_t metric = 0;
-    uint32_t mtu = 0;      ///< 0 = unset
+    uint32_t mtu = 0;  ///< 0 = unset
     bool scopeLink = false;
     auto operator<=>(const Route&) const = default;
     Family family() const { return dst.family(); }
@@ -255,8 +316,8 @@ struct InterfaceAddress {
 enum class WireguardBackend { Auto, Kernel, Userspace };
 
 struct WireguardPeer {
-    std::string publicKey;                   ///< base64
-    std::string presharedKey;                ///< base64, empty = none (never logged)
+    std::string publicKey;     ///< base64
+    std::string presharedKey;  ///< base64, empty = none (never logged)
     std::optional<Endpoint> endpoint;
     std::vector<Prefix> allowedIps;
     std::chrono::seconds persistentKeepalive{0};

@@ -33,7 +33,7 @@ class ProbePlugin final : public Plugin {
         };
         KeySpec table = key("Table", ValueType::Int, "300");
         table.min = 1;
-        table.max = 252;
+        table.max = 4000;
         KeySpec prio = key("Priority", ValueType::Int, "6000");
         prio.min = 6000;
         prio.max = 6099;

@@ -1,0 +1,42 @@
+// Reads one INI file with inih, line-aware.
+//
+// inih (Debian r55) gives its handler no line numbers, no callback on a section without keys,
+// treats indented lines as continuations, cuts values at " ;" and accepts "Key: value". We
+// feed it through ini_parse_stream with our own reader, which sees every raw line first: it
+// counts lines, joins "\" continuations, records section headers, and turns what systemd
+// syntax does not allow into errors before inih sees it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "weft/config.hpp"
+
+namespace weft::config {
+
+/// A section header as written: "[Peer node-b]" -> name "Peer", id "node-b".
+struct RawSection {
+    Location where;
+    std::string name, id;
+};
+
+/// One Key=value line, with the section it belongs to (index into `sections`, -1 = none).
+struct RawAssignment {
+    Location where;
+    int section = -1;
+    std::string key, value;
+};
+
+struct RawFile {
+    std::vector<RawSection> sections;
+    std::vector<RawAssignment> assignments;
+};
+
+/// inih's line buffer is 200 bytes: the longest line we can pass it.
+constexpr size_t kMaxLine = 199;
+
+/// Parses `text` (named `file` in messages). Syntax errors are appended to `errors`.
+RawFile readIni(std::string_view text, const std::string& file, std::vector<ConfigError>& errors);
+
+}  // namespace weft::config

@@ -1,0 +1,19 @@
+// Typed rule expressions (weft::nft::Expr) -> libnftnl expressions, as nft itself emits them.
+#pragma once
+
+#include <libnftnl/rule.h>
+
+#include <string>
+
+#include "weft/state.hpp"
+
+namespace weft::kernel::nft {
+
+/// Appends the expressions of `rule` to `r`. Throws std::invalid_argument for a rule the
+/// kernel cannot express (the message names the expression).
+void appendExprs(nftnl_rule* r, const weft::nft::Rule& rule);
+
+/// A stable text form of a rule (used for its identity hash and for messages).
+std::string ruleText(const weft::nft::Rule& rule);
+
+}  // namespace weft::kernel::nft

@@ -1,0 +1,65 @@
+// The engine's comparable view of a table: what it desires or what the kernel holds.
+//
+// Rules are identified by a hash of their typed content, stored in the rule's userdata, so
+// comparing a chain is comparing hash lists, and adopting a table needs no bytecode decoding.
+// Interval-set elements are kept as a canonical prefix list (PrefixSet order).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "weft/state.hpp"
+
+namespace weft::kernel::nft {
+
+using weft::nft::TableFamily;
+
+/// Tag written into a weft table's comment: "weft:<owner>".
+inline std::string ownerTag(const std::string& owner) {
+    return "weft:" + owner;
+}
+
+struct ChainView {
+    std::optional<weft::nft::BaseChain> base;
+    std::vector<uint64_t> ruleHashes;
+    bool operator==(const ChainView&) const = default;
+};
+
+struct TableView {
+    TableFamily family = TableFamily::Inet;
+    std::string name;
+    std::map<std::string, weft::nft::Set> sets;  ///< elements canonical and sorted
+    std::map<std::string, ChainView> chains;
+};
+
+/// A kernel table header (from a table dump).
+struct TableHeader {
+    TableFamily family = TableFamily::Inet;
+    std::string name;
+    std::string comment;  ///< "weft:<owner>" for weft's tables
+    uint32_t flags = 0;
+    bool hasOwner = false;  ///< some socket owns it (NFT_TABLE_F_OWNER active)
+};
+
+uint16_t nfproto(TableFamily f);
+std::string familyName(TableFamily f);
+std::optional<TableFamily> familyFrom(uint16_t nfproto);
+
+/// Rule userdata TLV type holding the rule hash (nft ignores types it does not know).
+constexpr uint8_t kRuleHashUdata = 0x57;
+
+/// Stable 64-bit identity of a rule (FNV-1a of its canonical text).
+uint64_t ruleHash(const weft::nft::Rule& rule);
+
+/// Sorted, deduplicated elements; interval sets of prefixes as a minimal prefix cover.
+std::vector<weft::nft::Element> canonicalElements(const weft::nft::Set& set);
+/// The same set definition (everything but the elements)?
+bool sameDefinition(const weft::nft::Set& a, const weft::nft::Set& b);
+
+/// The comparable view of a desired table.
+TableView viewOf(const weft::nft::Table& t);
+
+}  // namespace weft::kernel::nft

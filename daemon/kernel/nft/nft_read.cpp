@@ -1,0 +1,403 @@
+#include "nft_read.hpp"
+
+#include <arpa/inet.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <net/if.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "nft_messages.hpp"
+
+namespace weft::kernel::nft {
+
+using namespace weft::nft;
+
+namespace {
+
+std::string udataComment(const void* data, uint32_t len, uint8_t type) {
+    std::string out;
+    struct Ctx {
+        uint8_t type;
+        std::string* out;
+    } ctx{type, &out};
+    nftnl_udata_parse(
+        data, len,
+        [](const nftnl_udata* a, void* d) -> int {
+            auto* c = static_cast<Ctx*>(d);
+            if (nftnl_udata_type(a) == c->type) {
+                auto* v = static_cast<const char*>(nftnl_udata_get(a));
+                *c->out = std::string(v, strnlen(v, nftnl_udata_len(a)));
+            }
+            return 0;
+        },
+        &ctx);
+    return out;
+}
+
+uint64_t udataHash(const void* data, uint32_t len) {
+    uint64_t h = 0;
+    nftnl_udata_parse(
+        data, len,
+        [](const nftnl_udata* a, void* d) -> int {
+            if (nftnl_udata_type(a) == kRuleHashUdata && nftnl_udata_len(a) == sizeof(uint64_t)) {
+                std::memcpy(d, nftnl_udata_get(a), sizeof(uint64_t));
+            }
+            return 0;
+        },
+        &h);
+    return h;
+}
+
+std::optional<DataType> typeFrom(uint32_t id) {
+    for (auto t : {DataType::Ipv4Addr, DataType::Ipv6Addr, DataType::InetService,
+                   DataType::InetProto, DataType::Mark, DataType::IfName, DataType::Verdict}) {
+        if (typeId(t) == id)
+            return t;
+    }
+    return std::nullopt;
+}
+
+std::optional<BaseChain> baseOf(nftnl_chain* c) {
+    if (!nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM))
+        return std::nullopt;
+    BaseChain b;
+    switch (nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM)) {
+        case NF_INET_PRE_ROUTING:
+            b.hook = Hook::Prerouting;
+            break;
+        case NF_INET_LOCAL_IN:
+            b.hook = Hook::Input;
+            break;
+        case NF_INET_FORWARD:
+            b.hook = Hook::Forward;
+            break;
+        case NF_INET_LOCAL_OUT:
+            b.hook = Hook::Output;
+            break;
+        default:
+            b.hook = Hook::Postrouting;
+            break;
+    }
+    b.priority = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
+    std::string type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
+    b.type = type == "route" ? ChainType::Route
+             : type == "nat" ? ChainType::Nat
+                             : ChainType::Filter;
+    b.policy =
+        nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP ? Verdict::Drop : Verdict::Accept;
+    return b;
+}
+
+struct RawElem {
+    std::vector<uint8_t> key;
+    bool end = false;
+    std::optional<ElementData> data;
+};
+
+Address addressOf(const std::vector<uint8_t>& k) {
+    return Address::fromBytes(k.size() == 4 ? Family::V4 : Family::V6, k.data());
+}
+
+// Interval elements come as starts and ends; rebuild the prefixes they cover.
+std::vector<Element> intervalElements(const Set& def, std::vector<RawElem> raw) {
+    std::sort(raw.begin(), raw.end(), [](auto& a, auto& b) {
+        return a.key != b.key ? a.key < b.key
+                              : a.end > b.end;  // an end sorts before a start at the same key
+    });
+    std::vector<Element> out;
+    bool prefixes = def.keyType == DataType::Ipv4Addr || def.keyType == DataType::Ipv6Addr;
+    std::vector<Prefix> ps;
+    std::optional<std::vector<uint8_t>> open;
+    auto close = [&](std::vector<uint8_t> lastExclusive, bool top) {
+        if (!open)
+            return;
+        if (prefixes) {
+            // [start, end) -> the prefixes covering it
+            std::vector<uint8_t> last = lastExclusive;
+            if (!top) {
+                int i = int(last.size()) - 1;
+                while (i >= 0 && last[size_t(i)] == 0)
+                    last[size_t(i--)] = 0xff;
+                if (i >= 0)
+                    --last[size_t(i)];
+            }
+            Address a = addressOf(*open), b = addressOf(last);
+            // Cover [a, b] by halving: collect via PrefixSet of the host range endpoints.
+            std::vector<Prefix> cover;
+            Address cur = a;
+            while (true) {
+                uint8_t len = uint8_t(a.bits());
+                while (len > 0) {
+                    Prefix cand = Prefix::make(cur, uint8_t(len - 1));
+                    if (cand.first() != cur || cand.last() > b)
+                        break;
+                    --len;
+                }
+                Prefix p = Prefix::make(cur, len);
+                cover.push_back(p);
+                if (p.last() >= b)
+                    break;
+                Address next = p.last();
+                int i = int(next.size()) - 1;
+                while (i >= 0 && next.bytes[size_t(i)] == 0xff)
+                    next.bytes[size_t(i--)] = 0;
+                ++next.bytes[size_t(i)];
+                cur = next;
+            }
+            ps.insert(ps.end(), cover.begin(), cover.end());
+        } else {
+            uint16_t f = 0, l = 0;
+            std::memcpy(&f, open->data(), 2);
+            std::memcpy(&l, lastExclusive.data(), 2);
+            out.push_back(Element{PortRange{ntohs(f), uint16_t(top ? 0xffff : ntohs(l) - 1)}, {}});
+        }
+        open.reset();
+    };
+    for (auto& e : raw) {
+        if (e.end) {
+            close(e.key, false);
+        } else {
+            if (open)
+                close(e.key, false);
+            open = e.key;
+        }
+    }
+    if (open)
+        close(std::vector<uint8_t>(open->size(), 0xff), true);
+    if (prefixes) {
+        PrefixSet merged(ps);
+        for (auto& p : merged.prefixes())
+            out.push_back(Element{p, {}});
+    }
+    return out;
+}
+
+ElementKey plainKey(DataType t, const std::vector<uint8_t>& k) {
+    switch (t) {
+        case DataType::Ipv4Addr:
+        case DataType::Ipv6Addr:
+            return Prefix::host(addressOf(k));
+        case DataType::InetService: {
+            uint16_t p = 0;
+            std::memcpy(&p, k.data(), 2);
+            return PortRange{ntohs(p), ntohs(p)};
+        }
+        case DataType::InetProto:
+            return uint32_t(k.empty() ? 0 : k[0]);
+        case DataType::IfName:
+            return std::string(reinterpret_cast<const char*>(k.data()),
+                               strnlen(reinterpret_cast<const char*>(k.data()), k.size()));
+        default: {
+            uint32_t v = 0;
+            std::memcpy(&v, k.data(), std::min<size_t>(4, k.size()));
+            return v;
+        }
+    }
+}
+
+void readElements(NftSocket& sock, TableFamily family, const std::string& table, Set& def) {
+    std::vector<RawElem> raw;
+    sock.dump(
+        NFT_MSG_GETSETELEM, nfproto(family),
+        [&](nlmsghdr* nlh) {
+            std::unique_ptr<nftnl_set, void (*)(const nftnl_set*)> s(nftnl_set_alloc(),
+                                                                     nftnl_set_free);
+            nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table.c_str());
+            nftnl_set_set_str(s.get(), NFTNL_SET_NAME, def.name.c_str());
+            nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
+        },
+        [&](const nlmsghdr* nlh) {
+            std::unique_ptr<nftnl_set, void (*)(const nftnl_set*)> s(nftnl_set_alloc(),
+                                                                     nftnl_set_free);
+            if (nftnl_set_elems_nlmsg_parse(nlh, s.get()) < 0)
+                return;
+            auto* it = nftnl_set_elems_iter_create(s.get());
+            for (auto* e = nftnl_set_elems_iter_next(it); e; e = nftnl_set_elems_iter_next(it)) {
+                RawElem r;
+                uint32_t len = 0;
+                auto* k =
+                    static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len));
+                if (k)
+                    r.key.assign(k, k + len);
+                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS)) {
+                    r.end =
+                        nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END;
+                }
+                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA)) {
+                    uint32_t dl = 0;
+                    auto* d = static_cast<const uint8_t*>(
+                        nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dl));
+                    if (dl == 4 && def.dataType == DataType::Mark) {
+                        uint32_t v;
+                        std::memcpy(&v, d, 4);
+                        r.data = v;
+                    } else if (dl == 4 || dl == 16) {
+                        r.data = Address::fromBytes(dl == 4 ? Family::V4 : Family::V6, d);
+                    }
+                }
+                raw.push_back(std::move(r));
+            }
+            nftnl_set_elems_iter_destroy(it);
+        });
+    if (def.interval) {
+        def.elements = intervalElements(def, std::move(raw));
+    } else {
+        for (auto& r : raw)
+            def.elements.push_back(Element{plainKey(def.keyType, r.key), r.data});
+        def.elements = canonicalElements(def);
+    }
+}
+
+}  // namespace
+
+std::vector<TableHeader> readTables(NftSocket& sock) {
+    std::vector<TableHeader> out;
+    sock.dump(NFT_MSG_GETTABLE, NFPROTO_UNSPEC, nullptr, [&](const nlmsghdr* nlh) {
+        std::unique_ptr<nftnl_table, void (*)(const nftnl_table*)> t(nftnl_table_alloc(),
+                                                                     nftnl_table_free);
+        if (nftnl_table_nlmsg_parse(nlh, t.get()) < 0)
+            return;
+        auto fam = familyFrom(uint16_t(nftnl_table_get_u32(t.get(), NFTNL_TABLE_FAMILY)));
+        if (!fam)
+            return;
+        TableHeader h;
+        h.family = *fam;
+        h.name = nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME);
+        h.flags = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FLAGS);
+        h.hasOwner =
+            nftnl_table_is_set(t.get(), NFTNL_TABLE_OWNER) && (h.flags & NFT_TABLE_F_OWNER);
+        if (nftnl_table_is_set(t.get(), NFTNL_TABLE_USERDATA)) {
+            uint32_t len = 0;
+            const void* d = nftnl_table_get_data(t.get(), NFTNL_TABLE_USERDATA, &len);
+            h.comment = udataComment(d, len, NFTNL_UDATA_TABLE_COMMENT);
+        }
+        out.push_back(h);
+    });
+    return out;
+}
+
+TableView readTable(NftSocket& sock, TableFamily family, const std::string& name) {
+    TableView v;
+    v.family = family;
+    v.name = name;
+    sock.dump(NFT_MSG_GETCHAIN, nfproto(family), nullptr, [&](const nlmsghdr* nlh) {
+        std::unique_ptr<nftnl_chain, void (*)(const nftnl_chain*)> c(nftnl_chain_alloc(),
+                                                                     nftnl_chain_free);
+        if (nftnl_chain_nlmsg_parse(nlh, c.get()) < 0)
+            return;
+        if (name != nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE))
+            return;
+        v.chains[nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME)] = ChainView{baseOf(c.get()), {}};
+    });
+    sock.dump(
+        NFT_MSG_GETRULE, nfproto(family),
+        [&](nlmsghdr* nlh) {
+            std::unique_ptr<nftnl_rule, void (*)(const nftnl_rule*)> r(nftnl_rule_alloc(),
+                                                                       nftnl_rule_free);
+            nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, name.c_str());
+            nftnl_rule_nlmsg_build_payload(nlh, r.get());
+        },
+        [&](const nlmsghdr* nlh) {
+            std::unique_ptr<nftnl_rule, void (*)(const nftnl_rule*)> r(nftnl_rule_alloc(),
+                                                                       nftnl_rule_free);
+            if (nftnl_rule_nlmsg_parse(nlh, r.get()) < 0)
+                return;
+            if (name != nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE))
+                return;
+            uint64_t h = 0;
+            if (nftnl_rule_is_set(r.get(), NFTNL_RULE_USERDATA)) {
+                uint32_t len = 0;
+                const void* d = nftnl_rule_get_data(r.get(), NFTNL_RULE_USERDATA, &len);
+                h = udataHash(d, len);
+            }
+            v.chains[nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN)].ruleHashes.push_back(h);
+        });
+    sock.dump(
+        NFT_MSG_GETSET, nfproto(family),
+        [&](nlmsghdr* nlh) {
+            std::unique_ptr<nftnl_set, void (*)(const nftnl_set*)> s(nftnl_set_alloc(),
+                                                                     nftnl_set_free);
+            nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, name.c_str());
+            nftnl_set_nlmsg_build_payload(nlh, s.get());
+        },
+        [&](const nlmsghdr* nlh) {
+            std::unique_ptr<nftnl_set, void (*)(const nftnl_set*)> s(nftnl_set_alloc(),
+                                                                     nftnl_set_free);
+            if (nftnl_set_nlmsg_parse(nlh, s.get()) < 0)
+                return;
+            if (name != nftnl_set_get_str(s.get(), NFTNL_SET_TABLE))
+                return;
+            Set def;
+            def.name = nftnl_set_get_str(s.get(), NFTNL_SET_NAME);
+            uint32_t flags = nftnl_set_get_u32(s.get(), NFTNL_SET_FLAGS);
+            def.keyType =
+                typeFrom(nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_TYPE)).value_or(DataType::Mark);
+            def.interval = flags & NFT_SET_INTERVAL;
+            if (flags & NFT_SET_MAP)
+                def.dataType = typeFrom(nftnl_set_get_u32(s.get(), NFTNL_SET_DATA_TYPE));
+            if (flags & NFT_SET_TIMEOUT) {
+                def.timeout =
+                    std::chrono::seconds(nftnl_set_get_u64(s.get(), NFTNL_SET_TIMEOUT) / 1000);
+            }
+            v.sets[def.name] = def;
+        });
+    for (auto& [n, def] : v.sets)
+        readElements(sock, family, name, def);
+    return v;
+}
+
+}  // namespace weft::kernel::nft
+
+#include <libnftnl/expr.h>
+
+namespace weft::kernel::nft {
+
+std::vector<RuleCounter> readCounters(NftSocket& sock, TableFamily family,
+                                      const std::string& table) {
+    std::vector<RuleCounter> out;
+    sock.dump(
+        NFT_MSG_GETRULE, nfproto(family),
+        [&](nlmsghdr* nlh) {
+            std::unique_ptr<nftnl_rule, void (*)(const nftnl_rule*)> r(nftnl_rule_alloc(),
+                                                                       nftnl_rule_free);
+            nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, table.c_str());
+            nftnl_rule_nlmsg_build_payload(nlh, r.get());
+        },
+        [&](const nlmsghdr* nlh) {
+            std::unique_ptr<nftnl_rule, void (*)(const nftnl_rule*)> r(nftnl_rule_alloc(),
+                                                                       nftnl_rule_free);
+            if (nftnl_rule_nlmsg_parse(nlh, r.get()) < 0)
+                return;
+            RuleCounter c;
+            c.table = table;
+            c.chain = nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN);
+            if (nftnl_rule_is_set(r.get(), NFTNL_RULE_USERDATA)) {
+                uint32_t len = 0;
+                const void* d = nftnl_rule_get_data(r.get(), NFTNL_RULE_USERDATA, &len);
+                c.comment = udataComment(d, len, NFTNL_UDATA_RULE_COMMENT);
+            }
+            bool found = false;
+            auto* it = nftnl_expr_iter_create(r.get());
+            for (auto* e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it)) {
+                if (std::string(nftnl_expr_get_str(e, NFTNL_EXPR_NAME)) == "counter") {
+                    c.packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+                    c.bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+                    found = true;
+                }
+            }
+            nftnl_expr_iter_destroy(it);
+            if (found)
+                out.push_back(c);
+        });
+    return out;
+}
+
+}  // namespace weft::kernel::nft

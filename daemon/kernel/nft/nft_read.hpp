@@ -1,0 +1,25 @@
+// Reads weft's tables back from the kernel (used to adopt state on a cache miss).
+#pragma once
+
+#include <vector>
+
+#include "nft_model.hpp"
+#include "nft_socket.hpp"
+
+namespace weft::kernel::nft {
+
+/// Every table in the kernel, with its comment and owner flag.
+std::vector<TableHeader> readTables(NftSocket& sock);
+/// One table's sets (with elements) and chains (with rule hashes; a rule without a weft hash
+/// gets hash 0, so the chain never compares equal to a desired one).
+TableView readTable(NftSocket& sock, TableFamily family, const std::string& name);
+
+}  // namespace weft::kernel::nft
+
+#include "nft_engine.hpp"
+
+namespace weft::kernel::nft {
+/// Counters of rules with a counter expression, with their comments.
+std::vector<RuleCounter> readCounters(NftSocket& sock, TableFamily family,
+                                      const std::string& table);
+}  // namespace weft::kernel::nft

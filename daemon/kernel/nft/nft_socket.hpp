@@ -1,0 +1,46 @@
+// An nf_tables netlink socket: batches with per-message error mapping, and dumps.
+#pragma once
+
+#include <libmnl/libmnl.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace weft::kernel::nft {
+
+/// One message of a batch: a builder writing into the buffer, and what it is for messages.
+struct BatchMessage {
+    std::string what;  ///< "table inet weft_x", "set inet weft_x dst4 elements 3"
+    std::function<void(nlmsghdr*)> build;
+    uint16_t type = 0;  ///< NFT_MSG_*
+    uint16_t family = 0;
+    uint16_t flags = 0;  ///< NLM_F_CREATE etc. (NLM_F_REQUEST|NLM_F_ACK are added)
+};
+
+class NftSocket {
+  public:
+    NftSocket();
+    ~NftSocket();
+    NftSocket(const NftSocket&) = delete;
+    NftSocket& operator=(const NftSocket&) = delete;
+
+    uint32_t portId() const;
+    /// Sends all messages in one transaction. Returns one error per failed message
+    /// ("what: reason"); the kernel rolls back the whole batch when any fails.
+    std::vector<std::string> sendBatch(const std::vector<BatchMessage>& messages);
+    /// Runs a dump request built by `build` and calls `onMessage` for every reply message.
+    void dump(uint16_t type, uint16_t family, const std::function<void(nlmsghdr*)>& build,
+              const std::function<void(const nlmsghdr*)>& onMessage);
+
+    /// Messages and bytes sent by the last batch (for tests and benchmarks).
+    size_t lastBatchMessages() const { return lastMessages_; }
+
+  private:
+    mnl_socket* nl_ = nullptr;
+    uint32_t seq_;
+    size_t lastMessages_ = 0;
+};
+
+}  // namespace weft::kernel::nft

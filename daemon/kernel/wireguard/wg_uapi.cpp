@@ -1,0 +1,196 @@
+#include "wg_uapi.hpp"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+#include "weft/wireguard_key.hpp"
+
+namespace weft::kernel::wg {
+namespace {
+
+std::string b64FromHex(const std::string& hex) {
+    auto k = weft::wg::hexToKey(hex);
+    return k ? weft::wg::encodeKey(*k) : std::string();
+}
+
+std::string hexFromB64(const std::string& b64) {
+    auto k = weft::wg::decodeKey(b64);
+    if (!k)
+        throw std::invalid_argument("not a WireGuard key");
+    return weft::wg::keyToHex(*k);
+}
+
+class Fd {
+  public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0)
+            close(fd_);
+    }
+    int get() const { return fd_; }
+
+  private:
+    int fd_;
+};
+
+}  // namespace
+
+DeviceState parseGet(const std::string& reply) {
+    DeviceState d;
+    std::istringstream in(reply);
+    std::string line;
+    DeviceState::Peer* peer = nullptr;
+    while (std::getline(in, line)) {
+        if (line.empty())
+            break;
+        auto eq = line.find('=');
+        if (eq == std::string::npos)
+            continue;
+        std::string k = line.substr(0, eq), v = line.substr(eq + 1);
+        if (k == "errno" && v != "0")
+            throw std::runtime_error("wireguard UAPI errno " + v);
+        if (k == "private_key")
+            d.privateKey = b64FromHex(v);
+        else if (k == "listen_port")
+            d.listenPort = uint16_t(std::stoul(v));
+        else if (k == "fwmark")
+            d.fwmark = uint32_t(std::stoul(v));
+        else if (k == "public_key") {
+            d.peers.push_back({});
+            peer = &d.peers.back();
+            peer->publicKey = b64FromHex(v);
+        } else if (peer) {
+            if (k == "preshared_key")
+                peer->presharedKey = v == std::string(64, '0') ? "" : b64FromHex(v);
+            else if (k == "endpoint")
+                peer->endpoint = Endpoint::parse(v);
+            else if (k == "allowed_ip") {
+                if (auto p = Prefix::parseLoose(v))
+                    peer->allowedIps.push_back(*p);
+            } else if (k == "persistent_keepalive_interval")
+                peer->keepalive = std::chrono::seconds(std::stol(v));
+            else if (k == "last_handshake_time_sec")
+                peer->lastHandshake = std::stoll(v);
+            else if (k == "rx_bytes")
+                peer->rx = std::stoull(v);
+            else if (k == "tx_bytes")
+                peer->tx = std::stoull(v);
+        }
+    }
+    return d;
+}
+
+std::string UapiClient::exchange(const std::string& ifname, const std::string& request) const {
+    Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (fd.get() < 0)
+        throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::string path = socketPath(ifname).string();
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+        throw std::runtime_error("connect " + path + ": " + std::strerror(errno));
+    }
+    timeval tv{5, 0};
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t off = 0;
+    while (off < request.size()) {
+        ssize_t n = write(fd.get(), request.data() + off, request.size() - off);
+        if (n <= 0)
+            throw std::runtime_error("write " + path + ": " + std::strerror(errno));
+        off += size_t(n);
+    }
+    std::string reply;
+    char buf[65536];
+    while (reply.size() < 2 || reply.compare(reply.size() - 2, 2, "\n\n") != 0) {
+        ssize_t n = read(fd.get(), buf, sizeof buf);
+        if (n <= 0)
+            break;
+        reply.append(buf, size_t(n));
+    }
+    return reply;
+}
+
+bool UapiClient::alive(const std::string& ifname) const {
+    try {
+        get(ifname);
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+DeviceState UapiClient::get(const std::string& ifname) const {
+    return parseGet(exchange(ifname, "get=1\n\n"));
+}
+
+void UapiClient::set(const std::string& ifname, const std::string& body) const {
+    std::string reply = exchange(ifname, "set=1\n" + body + "\n");
+    if (reply.find("errno=0") == std::string::npos) {
+        auto pos = reply.find("errno=");
+        throw std::runtime_error("wireguard UAPI set failed: " +
+                                 (pos == std::string::npos
+                                      ? std::string("no reply")
+                                      : reply.substr(pos, reply.find('\n', pos) - pos)));
+    }
+}
+
+std::string diffToUapi(const DeviceState& have, const WireguardLink& want, unsigned& changedPeers) {
+    std::ostringstream o;
+    changedPeers = 0;
+    if (have.privateKey != want.privateKey)
+        o << "private_key=" << hexFromB64(want.privateKey) << "\n";
+    if (have.listenPort != want.listenPort)
+        o << "listen_port=" << want.listenPort << "\n";
+    if (have.fwmark != want.fwmark)
+        o << "fwmark=" << want.fwmark << "\n";
+    std::map<std::string, const DeviceState::Peer*> current;
+    for (auto& p : have.peers)
+        current[p.publicKey] = &p;
+    for (auto& [key, p] : current) {
+        bool wanted = std::any_of(want.peers.begin(), want.peers.end(),
+                                  [&](auto& w) { return w.publicKey == key; });
+        if (!wanted) {
+            o << "public_key=" << hexFromB64(key) << "\nremove=true\n";
+            ++changedPeers;
+        }
+    }
+    for (auto& w : want.peers) {
+        auto it = current.find(w.publicKey);
+        auto sortedWant = w.allowedIps;
+        std::sort(sortedWant.begin(), sortedWant.end());
+        if (it != current.end()) {
+            auto sortedHave = it->second->allowedIps;
+            std::sort(sortedHave.begin(), sortedHave.end());
+            bool same = sortedHave == sortedWant &&
+                        it->second->keepalive == w.persistentKeepalive &&
+                        it->second->presharedKey == w.presharedKey &&
+                        (!w.endpoint || it->second->endpoint == w.endpoint);
+            if (same)
+                continue;
+        }
+        ++changedPeers;
+        o << "public_key=" << hexFromB64(w.publicKey) << "\n";
+        if (!w.presharedKey.empty() || (it != current.end() && !it->second->presharedKey.empty())) {
+            o << "preshared_key="
+              << (w.presharedKey.empty() ? std::string(64, '0') : hexFromB64(w.presharedKey))
+              << "\n";
+        }
+        if (w.endpoint)
+            o << "endpoint=" << w.endpoint->str() << "\n";
+        o << "persistent_keepalive_interval=" << w.persistentKeepalive.count() << "\n";
+        o << "replace_allowed_ips=true\n";
+        for (auto& p : sortedWant)
+            o << "allowed_ip=" << p.str() << "\n";
+    }
+    return o.str();
+}
+
+}  // namespace weft::kernel::wg

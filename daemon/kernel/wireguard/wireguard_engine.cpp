@@ -1,0 +1,179 @@
+#include "wireguard_engine.hpp"
+
+#include <fcntl.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "kernel/rtnl/link_engine.hpp"
+#include "wg_uapi.hpp"
+
+namespace weft::kernel {
+
+using namespace std::chrono_literals;
+
+WireguardEngine::WireguardEngine() = default;
+WireguardEngine::WireguardEngine(LinkEngine* links) : links_(links) {}
+
+bool WireguardEngine::kernelAvailable() {
+    nl_sock* sk = nl_socket_alloc();
+    if (!sk)
+        return false;
+    bool ok = genl_connect(sk) == 0 && genl_ctrl_resolve(sk, "wireguard") >= 0;
+    nl_socket_free(sk);
+    return ok;
+}
+
+// wireguard-go runs in the foreground as our child, in its own session: a signal to weftd's
+// process group must not take the tunnel down (kernel state outlives weftd, so does the tunnel).
+static pid_t spawn(const std::string& binary, const std::string& ifname) {
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    setsid();
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+    }
+    setenv("WG_PROCESS_FOREGROUND", "1", 1);
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, nullptr);  // weftd blocks signals for sd-event
+    execlp(binary.c_str(), binary.c_str(), "-f", ifname.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+}
+
+ApplyResult WireguardEngine::ensureUserspace(const WireguardLink& d) {
+    ApplyResult r;
+    wg::UapiClient uapi(runtimeDir_);
+    if (uapi.alive(d.name))
+        return r;
+    auto& child = children_[d.name];
+    auto now = std::chrono::steady_clock::now();
+    if (now < child.notBefore) {
+        r.errors.push_back("wireguard-go for " + d.name + " is restarting (back-off)");
+        return r;
+    }
+    if (child.pid > 0)
+        kill(child.pid, SIGTERM);  // alive but not answering
+    child.pid = spawn(d.wireguardGo, d.name);
+    child.notBefore = now + std::chrono::seconds(std::min(30u, 1u << std::min(child.restarts, 5u)));
+    ++child.restarts;
+    for (int i = 0; i < 100; ++i) {  // its socket appears once the TUN device is up
+        if (uapi.alive(d.name)) {
+            r.changes = 1;
+            return r;
+        }
+        int status = 0;
+        if (waitpid(child.pid, &status, WNOHANG) == child.pid) {
+            child.pid = 0;
+            r.errors.push_back("wireguard-go (" + d.wireguardGo + ") for " + d.name +
+                               " exited at start (status " +
+                               std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
+            return r;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    r.errors.push_back("wireguard-go for " + d.name + " did not open " +
+                       uapi.socketPath(d.name).string());
+    return r;
+}
+
+ApplyResult WireguardEngine::apply(const WireguardLink& d) {
+    ApplyResult r;
+    lastChangedPeers_ = 0;
+    bool kernel = d.backend == WireguardBackend::Kernel ||
+                  (d.backend == WireguardBackend::Auto && kernelAvailable());
+    if (kernel) {
+        r.errors.push_back("link " + d.name +
+                           ": the kernel WireGuard back end is not available in this build; use "
+                           "Backend=userspace");
+        if (!kernelAvailable())
+            r.errors.back() = "link " + d.name +
+                              ": the kernel has no WireGuard (no generic netlink family "
+                              "'wireguard'); use Backend=userspace or auto";
+        return r;
+    }
+    r = ensureUserspace(d);
+    if (!r.ok())
+        return r;
+    try {
+        wg::UapiClient uapi(runtimeDir_);
+        auto have = uapi.get(d.name);
+        unsigned peers = 0;
+        std::string body = wg::diffToUapi(have, d, peers);
+        if (!body.empty()) {
+            uapi.set(d.name, body);
+            r.changes += 1 + peers;
+        }
+        lastChangedPeers_ = peers;
+        if (children_.count(d.name) && r.changes)
+            children_[d.name].restarts = 0;
+    } catch (const std::exception& e) {
+        r.errors.push_back(e.what());
+    }
+    return r;
+}
+
+ApplyResult WireguardEngine::remove(const std::string& ifname) {
+    ApplyResult r;
+    auto it = children_.find(ifname);
+    if (it != children_.end() && it->second.pid > 0) {
+        kill(it->second.pid, SIGTERM);
+        waitpid(it->second.pid, nullptr, 0);
+        children_.erase(it);
+        r.changes = 1;
+    }
+    // Someone else's wireguard-go (an earlier weftd's child) exits when its TUN link goes.
+    if (links_) {
+        auto del = links_->remove(ifname);
+        r.changes += del.changes;
+        r.errors.insert(r.errors.end(), del.errors.begin(), del.errors.end());
+    }
+    std::error_code ec;
+    std::filesystem::remove(runtimeDir_ / (ifname + ".sock"), ec);
+    return r;
+}
+
+std::optional<std::vector<WireguardPeerStatus>> WireguardEngine::status(const std::string& ifname) {
+    try {
+        auto d = wg::UapiClient(runtimeDir_).get(ifname);
+        std::vector<WireguardPeerStatus> out;
+        for (auto& p : d.peers)
+            out.push_back({p.publicKey, p.endpoint, p.lastHandshake, p.rx, p.tx});
+        return out;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::vector<std::string> WireguardEngine::reapChildren() {
+    std::vector<std::string> died;
+    for (auto& [name, c] : children_) {
+        if (c.pid <= 0)
+            continue;
+        int status = 0;
+        if (waitpid(c.pid, &status, WNOHANG) == c.pid) {
+            c.pid = 0;
+            died.push_back(name);
+        }
+    }
+    return died;
+}
+
+std::chrono::milliseconds WireguardEngine::restartDelay(const std::string& ifname) const {
+    auto it = children_.find(ifname);
+    if (it == children_.end())
+        return 0ms;
+    auto left = it->second.notBefore - std::chrono::steady_clock::now();
+    return std::max(0ms, std::chrono::duration_cast<std::chrono::milliseconds>(left));
+}
+
+}  // namespace weft::kernel
