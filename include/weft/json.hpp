@@ -48,10 +48,13 @@ class Json {
     int64_t asInt() const;  ///< also accepts a double with an integral value
     double asDouble() const;
     const std::string& asString() const { return std::get<std::string>(v_); }
-    const Array& asArray() const { return std::get<Array>(v_); }
-    Array& asArray() { return std::get<Array>(v_); }
-    const Object& asObject() const { return std::get<Object>(v_); }
-    Object& asObject() { return std::get<Object>(v_); }
+    const Array& asArray() const& { return std::get<Array>(v_); }
+    Array& asArray() & { return std::get<Array>(v_); }
+    /// On a temporary, by value (so `Json::parse(t).asArray()` never dangles).
+    Array asArray() && { return std::get<Array>(std::move(v_)); }
+    const Object& asObject() const& { return std::get<Object>(v_); }
+    Object& asObject() & { return std::get<Object>(v_); }
+    Object asObject() && { return std::get<Object>(std::move(v_)); }
 
     /// Object member; inserts null if absent (non-const) / returns null (const).
     Json& operator[](const std::string& key);

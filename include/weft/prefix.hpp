@@ -88,7 +88,9 @@ class PrefixSet {
     size_t size() const { return prefixes_.size(); }
 
     /// The minimal prefix list, sorted (IPv4 first, then by address).
-    const std::vector<Prefix>& prefixes() const { return prefixes_; }
+    const std::vector<Prefix>& prefixes() const& { return prefixes_; }
+    /// On a temporary set, the list by value (so `f().prefixes()` never dangles).
+    std::vector<Prefix> prefixes() && { return std::move(prefixes_); }
     /// Only the prefixes of one family.
     std::vector<Prefix> prefixes(Family f) const;
 

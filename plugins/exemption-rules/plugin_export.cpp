@@ -1,0 +1,3 @@
+#include "exemption_plugin.hpp"
+
+WEFT_PLUGIN(weft::exempt::ExemptionPlugin)

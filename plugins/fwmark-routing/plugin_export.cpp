@@ -1,0 +1,3 @@
+#include "routing_plugin.hpp"
+
+WEFT_PLUGIN(weft::steer::RoutingPlugin)

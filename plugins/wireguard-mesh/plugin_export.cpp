@@ -1,0 +1,3 @@
+#include "mesh_plugin.hpp"
+
+WEFT_PLUGIN(weft::mesh::MeshPlugin)
