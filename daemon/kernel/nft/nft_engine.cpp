@@ -58,6 +58,7 @@ ApplyResult NftEngine::apply(const std::string& owner,
     std::vector<BatchMessage> batch;
     std::vector<std::string> touched;
     uint32_t setId = 1;
+    size_t adoptions = 0;  // re-taking ownership of an orphaned table is not a change
     uint32_t flags =
         options_.ownerFlag && persistSupported_ ? (NFT_TABLE_F_OWNER | kTablePersist) : 0;
     for (auto& t : desired) {
@@ -78,6 +79,7 @@ ApplyResult NftEngine::apply(const std::string& owner,
             } else {
                 // An orphaned persistent table (its weftd died): take ownership back.
                 bool adopt = flags && !h->hasOwner;
+                adoptions += adopt;
                 msgs = diffTable(target, owner, adopt ? flags : 0, *current(t.family, t.name, true),
                                  want, t, setId);
             }
@@ -117,7 +119,7 @@ ApplyResult NftEngine::apply(const std::string& owner,
             cache_.erase(k);
         return result;
     }
-    result.changes = unsigned(batch.size());
+    result.changes = unsigned(batch.size() - adoptions);
     for (auto& k : touched)
         cache_.erase(k);
     for (auto& t : desired) {

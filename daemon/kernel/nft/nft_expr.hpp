@@ -13,6 +13,9 @@ namespace weft::kernel::nft {
 /// kernel cannot express (the message names the expression).
 void appendExprs(nftnl_rule* r, const weft::nft::Rule& rule);
 
+/// A short human description for error messages: its comment, sets and verdict.
+std::string ruleSummary(const weft::nft::Rule& rule);
+
 /// A stable text form of a rule (used for its identity hash and for messages).
 std::string ruleText(const weft::nft::Rule& rule);
 

@@ -247,8 +247,7 @@ BatchMessage flushChain(const Target& t, const std::string& name) {
 }
 
 BatchMessage newRule(const Target& t, const std::string& chain, const Rule& rule) {
-    std::string what = "rule in chain " + where(t) + " " + chain +
-                       (rule.comment.empty() ? "" : " (\"" + rule.comment + "\")");
+    std::string what = "rule in chain " + where(t) + " " + chain + " (" + ruleSummary(rule) + ")";
     // Translate now, so an inexpressible rule fails before anything is sent.
     auto proto = std::shared_ptr<nftnl_rule>(nftnl_rule_alloc(), nftnl_rule_free);
     appendExprs(proto.get(), rule);
