@@ -5,23 +5,10 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Testbed, clear_leftovers, wait_until  # noqa: E402
+from harness import Testbed, clear_leftovers  # noqa: E402
+from harness.mesh import form_mesh  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def mesh_config(host, peers):
-    i = host.index
-    text = (f"[Mesh]\nInterface=weft0\nListenPort=51820\nAddress=10.99.0.{i}/24\nAddress=fd00:99::{i}/64\n"
-            f"AdvertisedPrefixes=10.244.{i}.0/24 fd00:244:{i}::/64\nPersistentKeepalive=5s\n")
-    for p, key in peers:
-        j = p.index
-        text += (f"\n[Peer {p.name}]\nPublicKey={key}\nEndpoint={p.addr4}:51820\n"
-                 f"AllowedIPs=10.99.0.{j}/32 fd00:99::{j}/128 10.244.{j}.0/24 fd00:244:{j}::/64\n")
-    return text
-
-
-ROUTING = "[Route mesh]\nInterface=weft0\nSkipMark=0x51820/0x51820\nDestinations=@wireguard-mesh/targets\n"
 
 
 def banner(text):
@@ -36,23 +23,11 @@ def main():
     keep = "--keep" in sys.argv
     build = os.environ.get("WEFT_BUILD_DIR", str(ROOT / "build"))
     with Testbed(hosts=3, pods_per_host=1, keep=keep, build_dir=build, source_dir=str(ROOT)) as tb:
-        banner("starting weftd on 3 hosts (each generates its WireGuard identity)")
-        for h in tb.hosts:
-            h.write_config("wireguard-mesh.conf", mesh_config(h, []))
-            h.write_config("fwmark-routing.conf", ROUTING)
-            h.start_weftd(["wireguard-mesh", "fwmark-routing"])
-        keys = {h.name: h.public_key() for h in tb.hosts}
-        banner("exchanging public keys, then weftctl reload")
+        banner("starting weftd on 3 hosts, exchanging public keys over D-Bus, weftctl reload")
+        keys = form_mesh(tb)
         for h in tb.hosts:
             print(f"  {h.name} ({h.addr4}): {keys[h.name]}")
-            h.write_config("wireguard-mesh.conf", mesh_config(h, [(p, keys[p.name]) for p in tb.hosts if p is not h]))
-            h.weftctl("reload", check=True)
         h1, h2 = tb.hosts[0], tb.hosts[1]
-        wait_until(lambda: h1.ping("10.99.0.2", count=1, timeout=2), 30, 0.5, "the mesh to come up")
-
-        def all_up():
-            return all(h.weftctl("mesh").stdout.count(" up ") == 2 for h in tb.hosts)
-        wait_until(all_up, 30, 0.5, "every peer to report a handshake")
         for h in tb.hosts:
             banner(f"{h.name}: weftctl status")
             print(h.weftctl("status").stdout, end="")
