@@ -73,6 +73,7 @@ class PrefixSet {
     PrefixSet(std::initializer_list<Prefix> prefixes);
     explicit PrefixSet(const std::vector<Prefix>& prefixes);
 
+    /// Adds one prefix (re-normalizes: build large sets with the vector constructor instead).
     void add(const Prefix& p);
     void add(const PrefixSet& other);
     void remove(const Prefix& p);

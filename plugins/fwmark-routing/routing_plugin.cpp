@@ -19,15 +19,15 @@ Lease RoutingPlugin::lease(const Config& config) const {
 }
 
 PrefixSet RoutingPlugin::resolve(const std::vector<PrefixOrSet>& items) const {
-    PrefixSet out;
+    std::vector<Prefix> all;  // one normalization for the whole list, not one per item
     for (auto& i : items) {
         if (i.prefix) {
-            out.add(*i.prefix);
+            all.push_back(*i.prefix);
         } else if (auto set = host_ ? host_->resolveSet(i.setName) : std::nullopt) {
-            out.add(*set);
+            all.insert(all.end(), set->prefixes().begin(), set->prefixes().end());
         }
     }
-    return out;
+    return PrefixSet(all);
 }
 
 static nft::Set intervalSet(const std::string& name, Family f, const PrefixSet& members) {

@@ -28,10 +28,12 @@ BatchMessage flushChain(const Target& t, const std::string& name);
 BatchMessage newRule(const Target& t, const std::string& chain, const weft::nft::Rule& rule);
 BatchMessage newSet(const Target& t, const weft::nft::Set& s, uint32_t id);
 BatchMessage delSet(const Target& t, const std::string& name);
-/// Element add/delete messages, at most `perMessage` elements each.
+/// Element add/delete messages, at most `perMessage` elements each: the element list is one
+/// netlink attribute, whose length is 16 bits, so a message must stay under 64 KiB (an IPv6
+/// interval element is two entries of ~48 bytes).
 std::vector<BatchMessage> setElements(const Target& t, const weft::nft::Set& def,
                                       const std::vector<weft::nft::Element>& elements, bool add,
-                                      size_t perMessage = 2048);
+                                      size_t perMessage = 600);
 
 /// nft's type id and length of a data type.
 uint32_t typeId(weft::nft::DataType t);

@@ -70,7 +70,9 @@ class Testbed:
                     ["ip", "link", "add", "br0", "type", "bridge"],
                     ["ip", "addr", "add", "192.0.2.1/24", "dev", "br0"],
                     ["ip", "addr", "add", "2001:db8::1/64", "dev", "br0", "nodad"],
-                    ["ip", "link", "set", "br0", "up"]):
+                    ["ip", "link", "set", "br0", "up"],
+                    ["sysctl", "-qw", "net.ipv4.ip_forward=1"],
+                    ["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]):
             run(ul + cmd)
         for i in range(1, self.n + 1):
             h = Host(self, i)
@@ -90,6 +92,9 @@ class Testbed:
             h.start_bus(self.source_dir)
             if self.pods_per_host:
                 h.add_pods(self.pods_per_host)
+                # The underlay routes pod CIDRs to their hosts, as a cluster's routers would.
+                run(ul + ["ip", "route", "add", f"10.244.{i}.0/24", "via", h.addr4])
+                run(ul + ["ip", "-6", "route", "add", f"fd00:244:{i}::/64", "via", h.addr6])
 
     def capture(self, filter_expr="ip or ip6", iface="br0"):
         return Capture(self.underlay, iface, filter_expr)

@@ -85,11 +85,12 @@ class ProbePlugin final : public Plugin {
         auto table = uint32_t(s->integer("Table"));
         nft::Set dst4{"dst4", nft::DataType::Ipv4Addr, {}, true};
         nft::Set dst6{"dst6", nft::DataType::Ipv6Addr, {}, true};
-        PrefixSet dests(s->prefixes("Destinations"));
+        std::vector<Prefix> all = s->prefixes("Destinations");
         for (int64_t i = 0; i < s->integer("Elements"); ++i) {
             uint8_t b[4] = {100, uint8_t(64 + (i >> 16)), uint8_t(i >> 8), uint8_t(i)};
-            dests.add(Prefix::host(Address::fromBytes(Family::V4, b)));
+            all.push_back(Prefix::host(Address::fromBytes(Family::V4, b)));
         }
+        PrefixSet dests(all);
         for (auto& p : dests.prefixes(Family::V4))
             dst4.elements.push_back({p, {}});
         for (auto& p : dests.prefixes(Family::V6))
