@@ -13,7 +13,8 @@ namespace {
 void take(const kernel::ApplyResult& r, const std::string& what, std::vector<std::string>& errors,
           unsigned& changes) {
     changes += r.changes;
-    if (r.changes) logMessage(LogLevel::Debug, {}, what + ": " + std::to_string(r.changes) + " change(s)");
+    if (r.changes)
+        logMessage(LogLevel::Debug, {}, what + ": " + std::to_string(r.changes) + " change(s)");
     for (auto& e : r.errors)
         errors.push_back(what + ": " + e);
 }

@@ -19,7 +19,10 @@ class Blocklist final : public Plugin {
     }
 
     Schema schema() const override {
-        KeySpec prefixes{"Prefixes", ValueType::Prefix, true};
+        KeySpec prefixes;
+        prefixes.name = "Prefixes";
+        prefixes.type = ValueType::Prefix;
+        prefixes.repeated = true;
         prefixes.help = "prefixes to drop, repeatable";
         return Schema{{SectionSpec{"Blocklist", false, {prefixes}, "what to block"}}};
     }
@@ -42,36 +45,34 @@ class Blocklist final : public Plugin {
     }
 
     DesiredState desiredState() override {
-        nft::Table t{nft::TableFamily::Inet, "weft_blocklist", {}, {}};
+        nft::Table table;
+        table.name = "weft_blocklist";
         for (auto [family, name] : {std::pair{Family::V4, "v4"}, std::pair{Family::V6, "v6"}}) {
-            nft::Set set{name,
-                         family == Family::V4 ? nft::DataType::Ipv4Addr : nft::DataType::Ipv6Addr,
-                         {},
-                         true};
+            nft::Set set;
+            set.name = name;
+            set.keyType = family == Family::V4 ? nft::DataType::Ipv4Addr : nft::DataType::Ipv6Addr;
+            set.interval = true;
             for (auto& p : blocked_.prefixes(family))
                 set.elements.push_back({p, {}});
-            t.sets.push_back(set);
+            table.sets.push_back(set);
         }
-        for (auto [hook, dir] : {std::pair{nft::Hook::Input, nft::Dir::Src},
-                                 std::pair{nft::Hook::Output, nft::Dir::Dst},
-                                 std::pair{nft::Hook::Forward, nft::Dir::Dst}}) {
-            nft::Chain c{hook == nft::Hook::Input    ? "input"
-                         : hook == nft::Hook::Output ? "output"
-                                                     : "forward",
-                         nft::BaseChain{nft::ChainType::Filter, hook, 0},
-                         {}};
-            for (auto [family, name] : {std::pair{Family::V4, "v4"}, std::pair{Family::V6, "v6"}}) {
-                c.rules.push_back(nft::Rule{}
-                                      .family(family)
-                                      .add(nft::MatchAddr{dir, family, {}, name, false})
-                                      .counter()
-                                      .drop()
-                                      .withComment(std::string("blocked ") + name));
+        for (auto [hook, dir, chainName] :
+             {std::tuple{nft::Hook::Input, nft::Dir::Src, "input"},
+              std::tuple{nft::Hook::Output, nft::Dir::Dst, "output"},
+              std::tuple{nft::Hook::Forward, nft::Dir::Dst, "forward"}}) {
+            nft::Chain chain;
+            chain.name = chainName;
+            chain.base = nft::BaseChain{nft::ChainType::Filter, hook, 0, nft::Verdict::Accept};
+            for (auto [family, set] : {std::pair{Family::V4, "v4"}, std::pair{Family::V6, "v6"}}) {
+                nft::Rule rule;
+                rule.family(family).add(nft::MatchAddr{dir, family, std::nullopt, set, false});
+                chain.rules.push_back(
+                    rule.counter().drop().withComment(std::string("blocked ") + set));
             }
-            t.chains.push_back(c);
+            table.chains.push_back(chain);
         }
         DesiredState d;
-        d.tables.push_back(t);
+        d.tables.push_back(table);
         return d;
     }
 

@@ -23,7 +23,10 @@ Schema ExemptionPlugin::schema() const {
     KeySpec prio = key("Priority", ValueType::Int, std::to_string(kPriorityFirst));
     prio.min = kPriorityFirst;
     prio.max = kPriorityLast;
-    return Schema{{SectionSpec{"Exemption",
+    KeySpec mark = key("Mark", ValueType::Mark, "0x400000/0x400000");
+    mark.help = "mark of exempt flows (looked up in main before fwmark-routing's rule)";
+    return Schema{{SectionSpec{"Global", false, {mark}, "plugin-wide settings"},
+                   SectionSpec{"Exemption",
                                true,
                                {peers, proto, key("Ports", ValueType::PortRange, {}, true),
                                 key("LocalPorts", ValueType::PortRange, {}, true), table, prio},
@@ -56,10 +59,17 @@ std::vector<Exemption> ExemptionPlugin::read(const Config& config) const {
     return out;
 }
 
-Lease ExemptionPlugin::lease(const Config&) const {
+Lease ExemptionPlugin::lease(const Config& config) const {
     Lease l;
+    l.nftTables = {"weft_exemption_rules"};
     l.rulePriorities = {{kPriorityFirst, kPriorityLast}};
+    l.markBits = config.section("Global")->mark("Mark")->mask;
     return l;
+}
+
+void ExemptionPlugin::configure(const Config& config) {
+    exemptions_ = read(config);
+    mark_ = *config.section("Global")->mark("Mark");
 }
 
 void ExemptionPlugin::start(Host& host) {
@@ -89,15 +99,21 @@ std::vector<Address> ExemptionPlugin::localAddresses() const {
     return out;
 }
 
+PrefixSet ExemptionPlugin::peersOf(const Exemption& e) const {
+    std::vector<Prefix> all;  // one normalization for the whole list
+    for (auto& p : e.peers) {
+        if (p.prefix) {
+            all.push_back(*p.prefix);
+        } else if (auto s = host_ ? host_->resolveSet(p.setName) : std::nullopt) {
+            all.insert(all.end(), s->prefixes().begin(), s->prefixes().end());
+        }
+    }
+    return PrefixSet(all);
+}
+
 std::vector<RoutingRule> ExemptionPlugin::rulesFor(const Exemption& e) const {
     std::vector<RoutingRule> rules;
-    PrefixSet peers;
-    for (auto& p : e.peers) {
-        if (p.prefix)
-            peers.add(*p.prefix);
-        else if (auto s = host_ ? host_->resolveSet(p.setName) : std::nullopt)
-            peers.add(*s);
-    }
+    PrefixSet peers = peersOf(e);
     auto locals = localAddresses();
     for (auto& peer : peers.prefixes()) {
         for (uint8_t proto : e.protocols) {
@@ -127,14 +143,85 @@ std::vector<RoutingRule> ExemptionPlugin::rulesFor(const Exemption& e) const {
     return rules;
 }
 
-DesiredState ExemptionPlugin::desiredState() {
-    DesiredState d;
-    for (auto& e : exemptions_) {
-        for (auto& r : rulesFor(e)) {
-            if (std::find(d.rules.begin(), d.rules.end(), r) == d.rules.end())
-                d.rules.push_back(r);
+static nft::Set addressSet(const std::string& name, Family f, const std::vector<Prefix>& members) {
+    nft::Set s{name, f == Family::V4 ? nft::DataType::Ipv4Addr : nft::DataType::Ipv6Addr, {}, true};
+    for (auto& p : members) {
+        if (p.family() == f)
+            s.elements.push_back({p, {}});
+    }
+    return s;
+}
+
+static nft::Set portSet(const std::string& name, const std::vector<PortRange>& ports) {
+    nft::Set s{name, nft::DataType::InetService, {}, true};
+    for (auto& p : ports)
+        s.elements.push_back({p, {}});
+    return s;
+}
+
+void ExemptionPlugin::addMarking(nft::Table& t, const Exemption& e) const {
+    auto peers = peersOf(e).prefixes();
+    for (Family f : {Family::V4, Family::V6}) {
+        t.sets.push_back(addressSet(e.name + "_peers" + (f == Family::V4 ? "4" : "6"), f, peers));
+    }
+    if (!e.ports.empty())
+        t.sets.push_back(portSet(e.name + "_ports", e.ports));
+    if (!e.localPorts.empty())
+        t.sets.push_back(portSet(e.name + "_lports", e.localPorts));
+    auto& chain = t.chains.front();
+    for (Family f : {Family::V4, Family::V6}) {
+        std::string sfx = f == Family::V4 ? "4" : "6";
+        for (uint8_t proto : e.protocols) {
+            if (!e.ports.empty()) {
+                nft::Rule r;
+                r.family(f).daddrIn(f, e.name + "_peers" + sfx).l4proto(proto);
+                r.add(nft::MatchPort{nft::Dir::Dst, {}, e.name + "_ports", false});
+                chain.rules.push_back(
+                    r.setMark(mark_).counter().withComment(e.name + ": to peers"));
+            }
+            if (!e.localPorts.empty()) {
+                nft::Rule r;
+                r.family(f)
+                    .saddrIn(f, "local" + sfx)
+                    .daddrIn(f, e.name + "_peers" + sfx)
+                    .l4proto(proto);
+                r.add(nft::MatchPort{nft::Dir::Src, {}, e.name + "_lports", false});
+                chain.rules.push_back(r.setMark(mark_).counter().withComment(e.name + ": replies"));
+            }
         }
     }
+}
+
+DesiredState ExemptionPlugin::desiredState() {
+    DesiredState d;
+    auto addRule = [&](const RoutingRule& r) {
+        if (std::find(d.rules.begin(), d.rules.end(), r) == d.rules.end())
+            d.rules.push_back(r);
+    };
+    for (auto& e : exemptions_) {
+        for (auto& r : rulesFor(e))
+            addRule(r);
+        for (Family f : {Family::V4, Family::V6}) {  // the exempt mark, for re-routed packets
+            RoutingRule r;
+            r.family = f;
+            r.priority = e.priority;
+            r.fwmark = mark_;
+            r.table = e.table;
+            addRule(r);
+        }
+    }
+    // After fwmark-routing's route chain (-150), so the re-route here sees our mark.
+    nft::Table t{nft::TableFamily::Inet, "weft_exemption_rules", {}, {}};
+    t.chains.push_back(
+        nft::Chain{"output", nft::BaseChain{nft::ChainType::Route, nft::Hook::Output, -140}, {}});
+    std::vector<Prefix> locals;
+    for (auto& a : localAddresses())
+        locals.push_back(Prefix::host(a));
+    t.sets.push_back(addressSet("local4", Family::V4, locals));
+    t.sets.push_back(addressSet("local6", Family::V6, locals));
+    for (auto& e : exemptions_)
+        addMarking(t, e);
+    d.tables.push_back(t);
     return d;
 }
 

@@ -22,6 +22,12 @@ struct Exemption {
     uint32_t priority = kPriorityFirst;
 };
 
+/// The mark exempt flows carry. An nftables `route` chain re-routes a packet whose mark changed
+/// with a flow that has no ports over IPv6 (ip6_route_me_harder), so after fwmark-routing marks
+/// a packet, a dport/sport ip rule cannot catch it any more: we mark exempt flows too, later in
+/// the output path, and look that mark up in main.
+constexpr uint32_t kDefaultMark = 0x400000;
+
 class ExemptionPlugin final : public Plugin {
   public:
     PluginInfo info() const override {
@@ -30,7 +36,7 @@ class ExemptionPlugin final : public Plugin {
     Schema schema() const override;
     void validate(const Config& config) const override { read(config); }
     Lease lease(const Config&) const override;
-    void configure(const Config& config) override { exemptions_ = read(config); }
+    void configure(const Config& config) override;
     void start(Host& host) override;
     DesiredState desiredState() override;
     std::string describe() const override;
@@ -41,8 +47,11 @@ class ExemptionPlugin final : public Plugin {
   private:
     std::vector<Exemption> read(const Config& config) const;
     std::vector<RoutingRule> rulesFor(const Exemption& e) const;
+    PrefixSet peersOf(const Exemption& e) const;
+    void addMarking(nft::Table& t, const Exemption& e) const;
     Host* host_ = nullptr;
     std::vector<Exemption> exemptions_;
+    Mark mark_{kDefaultMark, kDefaultMark};
 };
 
 }  // namespace weft::exempt

@@ -68,6 +68,17 @@ DesiredState RoutingPlugin::desiredState() {
                 if (!scoped)
                     out.rules.push_back(skip);
             }
+            if (f == Family::V6) {
+                // Never steer neighbor discovery: a peer's underlay address in Destinations
+                // would otherwise send our neighbor advertisements into the tunnel and break
+                // IPv6 on the link. ICMPv6 type and code are the first 16 bits of the header:
+                // types 133-137 (router/neighbor solicitation/advertisement, redirect), code 0.
+                nft::Rule nd =
+                    nft::Rule{}.family(f).l4proto(58).sport(PortRange{133 << 8, 137 << 8}).accept();
+                nd.withComment(p.name + ": never steer neighbor discovery");
+                pre.rules.push_back(nd);
+                out.rules.push_back(nd);
+            }
             pre.rules.push_back(steer);
             // With Sources= the host's own traffic is not steered: it reaches remote pods
             // through main, so peers need not accept host addresses (the Calico fix).

@@ -34,6 +34,9 @@ PeerTracker::Changes PeerTracker::update(const MeshSettings& s,
         std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
     for (auto& p : s.peers) {
         auto& rt = peers_[p.name];
+        // First sight: the current endpoint gets its full timeout from now.
+        if (rt.switchedAt == std::chrono::system_clock::time_point{})
+            rt.switchedAt = now;
         auto st = std::find_if(status.begin(), status.end(),
                                [&](auto& x) { return x.publicKey == p.publicKey; });
         if (st != status.end()) {

@@ -143,7 +143,7 @@ class OutOfTreePluginTest(unittest.TestCase):
     """examples/out-of-tree-plugin builds against the installed SDK only, and weftd loads it."""
 
     def test_build_against_installed_sdk_and_load(self):
-        dest = Path("/tmp/weftt-sdk-install")
+        dest = Path("/tmp/weft-sdk-install-test")
         run(["rm", "-rf", str(dest)])
         run(["meson", "install", "-C", str(BUILD), "--destdir", str(dest), "--quiet"], timeout=300)
         pcs = list(dest.rglob("weft-plugin.pc"))

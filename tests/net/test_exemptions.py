@@ -57,9 +57,7 @@ class ExemptionTest(unittest.TestCase):
         self.assertIn("ipproto tcp dport 6443", self.worker.ip("rule").stdout)
 
     def test_exempt_ports_cross_in_clear_others_encrypted(self):
-        # IPv4 only: over IPv6 the re-route after fwmark-routing's mark loses the ports
-        # (ip6_route_me_harder builds its flow without them), see the exemption-rules docs.
-        for addr in (self.cp.addr4,):
+        for addr in (self.cp.addr4, self.cp.addr6):
             with self.tb.capture() as cap:
                 self.assertTrue(self.echo(self.worker, addr, 6443))
                 self.assertTrue(self.echo(self.worker, addr, 2379))

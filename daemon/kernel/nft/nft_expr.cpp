@@ -325,12 +325,17 @@ std::string ruleSummary(const weft::nft::Rule& rule) {
     std::string s = rule.comment.empty() ? "" : "\"" + rule.comment + "\"";
     auto add = [&](const std::string& part) { s += (s.empty() ? "" : " ") + part; };
     for (auto& x : rule.exprs) {
-        if (auto* a = std::get_if<MatchAddr>(&x); a && !a->set.empty()) add("@" + a->set);
-        if (auto* p = std::get_if<MatchPort>(&x); p && !p->set.empty()) add("@" + p->set);
-        if (auto* h = std::get_if<HashMark>(&x)) add("map @" + h->map);
+        if (auto* a = std::get_if<MatchAddr>(&x); a && !a->set.empty())
+            add("@" + a->set);
+        if (auto* p = std::get_if<MatchPort>(&x); p && !p->set.empty())
+            add("@" + p->set);
+        if (auto* h = std::get_if<HashMark>(&x))
+            add("map @" + h->map);
         if (auto* v = std::get_if<VerdictStmt>(&x)) {
-            if (v->verdict == Verdict::Jump) add("jump " + v->chain);
-            if (v->verdict == Verdict::Goto) add("goto " + v->chain);
+            if (v->verdict == Verdict::Jump)
+                add("jump " + v->chain);
+            if (v->verdict == Verdict::Goto)
+                add("goto " + v->chain);
         }
     }
     return s.empty() ? "unnamed" : s;
