@@ -63,7 +63,7 @@ class SteeringTest(unittest.TestCase):
         with self.tb.capture() as cap:
             self.assertEqual(self.h1.pods[0].run(["ping", "-c", "2", "-i", "0.2", p2.addr4], check=False).returncode, 0)
         self.assertTrue(cap.only_udp_port(51820), "pod traffic is still encrypted")
-        self.assertNotIn("steer", self.h1.nft("list", "chain", "inet", "weft_fwmark_routing", "output").stdout)
+        self.assertNotIn("meta mark set", self.h1.nft("list", "chain", "inet", "weft_fwmark_routing", "output").stdout)
 
     def test_unscoped_host_traffic_needs_host_addresses_in_allowed_ips(self):
         # The seed's drop: host traffic enters the tunnel with its underlay source address,
