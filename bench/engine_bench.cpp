@@ -89,7 +89,7 @@ void writeBaselineFiles(unsigned elements, unsigned nroutes, unsigned nrules) {
         nftf << (i ? ", " : "") << nth24(i).str();
     nftf
         << " } }\n chain output { type route hook output priority -150; meta nfproto ipv4 ip daddr "
-           "@dst4 meta mark set meta mark | 0x100 counter }\n}\n";
+           "@dst4 meta mark set meta mark | 0x100 counter; }\n}\n";
     std::ofstream ipf("/tmp/weft-bench.ip");
     for (auto& r : routes(nroutes)) {
         ipf << "route add " << r.dst.str() << " dev bench0 scope link table " << r.table + 100
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
         std::perror("bench: unshare(CLONE_NEWNET) (run as root)");
         return 1;
     }
-    sh("ip link set lo up && ip link add bench0 type dummy && ip link set bench0 up");
+    sh("ip link set lo up && ip link add bench0 type veth peer name bench1 && ip link set bench0 up && ip link set bench1 up");
     writeBaselineFiles(elements, nroutes, nrules);
 
     // (a) cold apply: weft vs nft -f + ip -batch of the same objects.

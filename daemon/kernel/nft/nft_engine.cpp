@@ -61,6 +61,7 @@ ApplyResult NftEngine::apply(const std::string& owner,
     size_t adoptions = 0;  // re-taking ownership of an orphaned table is not a change
     uint32_t flags =
         options_.ownerFlag && persistSupported_ ? (NFT_TABLE_F_OWNER | kTablePersist) : 0;
+    std::map<std::string, TableView> views;  // computed once: canonicalizing 100k elements is the cost
     for (auto& t : desired) {
         auto h = std::find_if(headers.begin(), headers.end(),
                               [&](auto& x) { return x.family == t.family && x.name == t.name; });
@@ -71,7 +72,7 @@ ApplyResult NftEngine::apply(const std::string& owner,
             continue;
         }
         Target target{t.family, t.name};
-        TableView want = viewOf(t);
+        TableView& want = views[key(t.family, t.name)] = viewOf(t);
         std::vector<BatchMessage> msgs;
         try {
             if (h == headers.end()) {
@@ -124,7 +125,7 @@ ApplyResult NftEngine::apply(const std::string& owner,
         cache_.erase(k);
     for (auto& t : desired) {
         auto c = std::make_unique<Cached>();
-        c->view = viewOf(t);
+        c->view = std::move(views[key(t.family, t.name)]);
         cache_[key(t.family, t.name)] = std::move(c);
     }
     return result;

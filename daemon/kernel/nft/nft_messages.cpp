@@ -312,6 +312,8 @@ std::vector<BatchMessage> setElements(const Target& t, const Set& def,
                                       const std::vector<Element>& elements, bool add,
                                       size_t perMessage) {
     std::vector<BatchMessage> out;
+    Set meta = def;  // each message needs the set's type, not its (possibly 100k) elements
+    meta.elements.clear();
     for (size_t i = 0; i < elements.size(); i += perMessage) {
         std::vector<Element> part(
             elements.begin() + long(i),
@@ -323,12 +325,12 @@ std::vector<BatchMessage> setElements(const Target& t, const Set& def,
                 what += " (" + p->str() + ")";
         }
         out.push_back({what,
-                       [t, def, part](nlmsghdr* nlh) {
+                       [t, meta, part](nlmsghdr* nlh) {
                            SetPtr st(nftnl_set_alloc());
                            nftnl_set_set_str(st.get(), NFTNL_SET_TABLE, t.table.c_str());
-                           nftnl_set_set_str(st.get(), NFTNL_SET_NAME, def.name.c_str());
+                           nftnl_set_set_str(st.get(), NFTNL_SET_NAME, meta.name.c_str());
                            for (auto& e : part)
-                               addElement(st.get(), def, e);
+                               addElement(st.get(), meta, e);
                            nftnl_set_elems_nlmsg_build_payload(nlh, st.get());
                        },
                        uint16_t(add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM), nfproto(t.family),
