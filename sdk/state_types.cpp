@@ -1,6 +1,4 @@
 // InterfaceAddress: an address with its prefix length, host bits kept.
-#include <charconv>
-
 #include "weft/state.hpp"
 
 namespace weft {
@@ -10,19 +8,12 @@ std::string InterfaceAddress::str() const {
 }
 
 std::optional<InterfaceAddress> InterfaceAddress::parse(std::string_view text) {
-    auto slash = text.find('/');
-    auto addr = Address::parse(text.substr(0, slash));
-    if (!addr)
+    // Prefix validates the address and the length; the interface address keeps its host bits.
+    auto prefix = Prefix::parseLoose(text);
+    auto addr = Address::parse(text.substr(0, text.find('/')));
+    if (!prefix || !addr)
         return std::nullopt;
-    unsigned len = addr->bits();
-    if (slash != std::string_view::npos) {
-        auto d = text.substr(slash + 1);
-        auto [p, ec] = std::from_chars(d.data(), d.data() + d.size(), len);
-        if (d.empty() || ec != std::errc() || p != d.data() + d.size() || len > addr->bits()) {
-            return std::nullopt;
-        }
-    }
-    return InterfaceAddress{*addr, uint8_t(len)};
+    return InterfaceAddress{*addr, prefix->length};
 }
 
 }  // namespace weft

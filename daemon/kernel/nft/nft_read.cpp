@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 
 #include "nft_messages.hpp"
@@ -256,6 +257,28 @@ void readElements(NftSocket& sock, TableFamily family, const std::string& table,
     }
 }
 
+// Calls `each` with every rule of `table` (parsed), for the adoption view and for counters.
+void forEachRule(NftSocket& sock, TableFamily family, const std::string& table,
+                 const std::function<void(nftnl_rule*)>& each) {
+    sock.dump(
+        NFT_MSG_GETRULE, nfproto(family),
+        [&](nlmsghdr* nlh) {
+            std::unique_ptr<nftnl_rule, void (*)(const nftnl_rule*)> r(nftnl_rule_alloc(),
+                                                                       nftnl_rule_free);
+            nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, table.c_str());
+            nftnl_rule_nlmsg_build_payload(nlh, r.get());
+        },
+        [&](const nlmsghdr* nlh) {
+            std::unique_ptr<nftnl_rule, void (*)(const nftnl_rule*)> r(nftnl_rule_alloc(),
+                                                                       nftnl_rule_free);
+            if (nftnl_rule_nlmsg_parse(nlh, r.get()) < 0)
+                return;
+            if (table != nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE))
+                return;
+            each(r.get());
+        });
+}
+
 }  // namespace
 
 std::vector<TableHeader> readTables(NftSocket& sock) {
@@ -297,29 +320,15 @@ TableView readTable(NftSocket& sock, TableFamily family, const std::string& name
             return;
         v.chains[nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME)] = ChainView{baseOf(c.get()), {}};
     });
-    sock.dump(
-        NFT_MSG_GETRULE, nfproto(family),
-        [&](nlmsghdr* nlh) {
-            std::unique_ptr<nftnl_rule, void (*)(const nftnl_rule*)> r(nftnl_rule_alloc(),
-                                                                       nftnl_rule_free);
-            nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, name.c_str());
-            nftnl_rule_nlmsg_build_payload(nlh, r.get());
-        },
-        [&](const nlmsghdr* nlh) {
-            std::unique_ptr<nftnl_rule, void (*)(const nftnl_rule*)> r(nftnl_rule_alloc(),
-                                                                       nftnl_rule_free);
-            if (nftnl_rule_nlmsg_parse(nlh, r.get()) < 0)
-                return;
-            if (name != nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE))
-                return;
-            uint64_t h = 0;
-            if (nftnl_rule_is_set(r.get(), NFTNL_RULE_USERDATA)) {
-                uint32_t len = 0;
-                const void* d = nftnl_rule_get_data(r.get(), NFTNL_RULE_USERDATA, &len);
-                h = udataHash(d, len);
-            }
-            v.chains[nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN)].ruleHashes.push_back(h);
-        });
+    forEachRule(sock, family, name, [&](nftnl_rule* r) {
+        uint64_t h = 0;
+        if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
+            uint32_t len = 0;
+            const void* d = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+            h = udataHash(d, len);
+        }
+        v.chains[nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)].ruleHashes.push_back(h);
+    });
     sock.dump(
         NFT_MSG_GETSET, nfproto(family),
         [&](nlmsghdr* nlh) {
@@ -363,40 +372,28 @@ namespace weft::kernel::nft {
 std::vector<RuleCounter> readCounters(NftSocket& sock, TableFamily family,
                                       const std::string& table) {
     std::vector<RuleCounter> out;
-    sock.dump(
-        NFT_MSG_GETRULE, nfproto(family),
-        [&](nlmsghdr* nlh) {
-            std::unique_ptr<nftnl_rule, void (*)(const nftnl_rule*)> r(nftnl_rule_alloc(),
-                                                                       nftnl_rule_free);
-            nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, table.c_str());
-            nftnl_rule_nlmsg_build_payload(nlh, r.get());
-        },
-        [&](const nlmsghdr* nlh) {
-            std::unique_ptr<nftnl_rule, void (*)(const nftnl_rule*)> r(nftnl_rule_alloc(),
-                                                                       nftnl_rule_free);
-            if (nftnl_rule_nlmsg_parse(nlh, r.get()) < 0)
-                return;
-            RuleCounter c;
-            c.table = table;
-            c.chain = nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN);
-            if (nftnl_rule_is_set(r.get(), NFTNL_RULE_USERDATA)) {
-                uint32_t len = 0;
-                const void* d = nftnl_rule_get_data(r.get(), NFTNL_RULE_USERDATA, &len);
-                c.comment = udataComment(d, len, NFTNL_UDATA_RULE_COMMENT);
+    forEachRule(sock, family, table, [&](nftnl_rule* r) {
+        RuleCounter c;
+        c.table = table;
+        c.chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+        if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
+            uint32_t len = 0;
+            const void* d = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+            c.comment = udataComment(d, len, NFTNL_UDATA_RULE_COMMENT);
+        }
+        bool found = false;
+        auto* it = nftnl_expr_iter_create(r);
+        for (auto* e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it)) {
+            if (std::string(nftnl_expr_get_str(e, NFTNL_EXPR_NAME)) == "counter") {
+                c.packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+                c.bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+                found = true;
             }
-            bool found = false;
-            auto* it = nftnl_expr_iter_create(r.get());
-            for (auto* e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it)) {
-                if (std::string(nftnl_expr_get_str(e, NFTNL_EXPR_NAME)) == "counter") {
-                    c.packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-                    c.bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
-                    found = true;
-                }
-            }
-            nftnl_expr_iter_destroy(it);
-            if (found)
-                out.push_back(c);
-        });
+        }
+        nftnl_expr_iter_destroy(it);
+        if (found)
+            out.push_back(c);
+    });
     return out;
 }
 
