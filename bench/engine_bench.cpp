@@ -149,7 +149,8 @@ int main(int argc, char** argv) {
         std::perror("bench: unshare(CLONE_NEWNET) (run as root)");
         return 1;
     }
-    sh("ip link set lo up && ip link add bench0 type veth peer name bench1 && ip link set bench0 up && ip link set bench1 up");
+    sh("ip link set lo up && ip link add bench0 type veth peer name bench1 && ip link set bench0 "
+       "up && ip link set bench1 up");
     writeBaselineFiles(elements, nroutes, nrules);
 
     // (a) cold apply: weft vs nft -f + ip -batch of the same objects.
