@@ -1,4 +1,5 @@
 """The testbed tests itself: reachability, private mounts, capture, cleanup (issue 4)."""
+import secrets
 import subprocess
 import sys
 import unittest
@@ -42,15 +43,16 @@ class HarnessTest(unittest.TestCase):
             self.assertFalse(cap.only_udp_port(51820))
 
     def test_cleanup_after_a_failing_test(self):
+        marker = f"300.{secrets.randbelow(10**6):06d}"  # unique: other sleeps on the machine are not ours
         code = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
                 "from harness import Testbed\n"
                 "with Testbed(hosts=2) as tb:\n"
-                "    tb.hosts[0].popen(['sleep', '300'])\n"
+                f"    tb.hosts[0].popen(['sleep', '{marker}'])\n"
                 "    raise SystemExit('failing on purpose')\n")
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         self.assertNotEqual(r.returncode, 0)
         self.assertEqual(ours(), [])
-        self.assertEqual(run(["pgrep", "-f", "sleep 300"], check=False).stdout.strip(), "")
+        self.assertEqual(run(["pgrep", "-f", f"sleep {marker}"], check=False).stdout.strip(), "")
 
     def test_leftovers_are_cleared_and_foreign_namespaces_survive(self):
         run(["ip", "netns", "add", "weftt-stale-h1"])
