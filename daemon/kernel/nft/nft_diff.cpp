@@ -28,83 +28,130 @@ std::vector<BatchMessage> createTable(const Target& target, const std::string& o
                                       uint32_t& setId) {
     std::vector<BatchMessage> out;
     out.push_back(newTable(target, owner, flags));
+    // Chains before sets: verdict-map elements jump to them. Rules last: they use both.
+    for (auto& c : t.chains)
+        out.push_back(newChain(target, c.name, want.chains.at(c.name)));
     for (auto& [name, s] : want.sets) {
         out.push_back(newSet(target, s, setId++));
         for (auto& m : setElements(target, s, s.elements, true))
             out.push_back(std::move(m));
     }
     for (auto& c : t.chains)
-        out.push_back(newChain(target, c.name, want.chains.at(c.name)));
-    for (auto& c : t.chains)
         addRules(out, target, c);
     return out;
 }
 
-std::vector<BatchMessage> diffTable(const Target& target, const std::string& owner,
-                                    uint32_t adoptFlags, const TableView& have,
-                                    const TableView& want, const Table& t, uint32_t& setId) {
-    std::vector<BatchMessage> head, flushes, dels, sets, adds, rules;
-    if (adoptFlags)
-        head.push_back(newTable(target, owner, adoptFlags));
+namespace {
 
-    // Sets whose definition changed or that go away need every rule out of the way first.
-    bool rebuildAll = false;
-    for (auto& [name, s] : have.sets) {
-        auto w = want.sets.find(name);
-        if (w == want.sets.end() || !sameDefinition(s, w->second))
-            rebuildAll = true;
-    }
-    std::set<std::string> refill;  // chains whose rules are re-added
-    for (auto& [name, c] : have.chains) {
-        auto w = want.chains.find(name);
-        bool gone = w == want.chains.end();
-        bool baseChanged = !gone && w->second.base != c.base;
-        if (gone || baseChanged || rebuildAll || w->second.ruleHashes != c.ruleHashes) {
-            if (!c.ruleHashes.empty())
-                flushes.push_back(flushChain(target, name));
-            if (!gone)
-                refill.insert(name);
+// The batch of one table's diff, by phase. The phases run in this order so that nothing is
+// deleted while something still refers to it, and nothing is referred to before it exists:
+// rules go first (they use sets and chains), elements before their chains (verdict maps),
+// chains before the sets whose elements jump to them, rules last.
+struct Phases {
+    std::vector<BatchMessage> head, flushes, elemDels, setDels, chainDels, chainAdds, setAdds,
+        rules;
+    std::vector<BatchMessage> joined() {
+        std::vector<BatchMessage> out;
+        for (auto* p :
+             {&head, &flushes, &elemDels, &setDels, &chainDels, &chainAdds, &setAdds, &rules}) {
+            for (auto& m : *p)
+                out.push_back(std::move(m));
         }
-        if (gone || baseChanged)
-            dels.push_back(delChain(target, name));
-        if (baseChanged)
-            adds.push_back(newChain(target, name, w->second));
+        return out;
     }
+};
+
+void append(std::vector<BatchMessage>& to, std::vector<BatchMessage> from) {
+    for (auto& m : from)
+        to.push_back(std::move(m));
+}
+
+// Sets (and maps) a chain's rules refer to by name.
+bool usesAny(const Chain& c, const std::set<std::string>& sets) {
+    for (auto& r : c.rules) {
+        for (auto& x : r.exprs) {
+            std::string name;
+            if (auto* a = std::get_if<MatchAddr>(&x))
+                name = a->set;
+            else if (auto* p = std::get_if<MatchPort>(&x))
+                name = p->set;
+            else if (auto* h = std::get_if<HashMark>(&x))
+                name = h->map;
+            if (!name.empty() && sets.count(name))
+                return true;
+        }
+    }
+    return false;
+}
+
+// Sets that are deleted or re-created; adds their messages. Returns their names.
+std::set<std::string> diffSets(Phases& ph, const Target& target, const TableView& have,
+                               const TableView& want, uint32_t& setId) {
+    std::set<std::string> replaced;
     for (auto& [name, s] : have.sets) {
         auto w = want.sets.find(name);
-        if (w == want.sets.end() || !sameDefinition(s, w->second))
-            dels.push_back(delSet(target, name));
+        if (w == want.sets.end() || !sameDefinition(s, w->second)) {
+            ph.setDels.push_back(delSet(target, name));
+            replaced.insert(name);
+        }
     }
     for (auto& [name, s] : want.sets) {
         auto h = have.sets.find(name);
         if (h == have.sets.end() || !sameDefinition(h->second, s)) {
-            sets.push_back(newSet(target, s, setId++));
-            for (auto& m : setElements(target, s, s.elements, true))
-                sets.push_back(std::move(m));
+            ph.setAdds.push_back(newSet(target, s, setId++));
+            append(ph.setAdds, setElements(target, s, s.elements, true));
             continue;
         }
         // Element-level diff: deletions first, so a replaced interval never overlaps itself.
-        for (auto& m : setElements(target, s, minus(h->second.elements, s.elements), false))
-            sets.push_back(std::move(m));
-        for (auto& m : setElements(target, s, minus(s.elements, h->second.elements), true))
-            sets.push_back(std::move(m));
+        append(ph.elemDels, setElements(target, s, minus(h->second.elements, s.elements), false));
+        append(ph.setAdds, setElements(target, s, minus(s.elements, h->second.elements), true));
     }
-    for (auto& [name, c] : want.chains) {
-        if (!have.chains.count(name)) {
-            adds.push_back(newChain(target, name, c));
-            refill.insert(name);
+    return replaced;
+}
+
+}  // namespace
+
+std::vector<BatchMessage> diffTable(const Target& target, const std::string& owner,
+                                    uint32_t adoptFlags, const TableView& have,
+                                    const TableView& want, const Table& t, uint32_t& setId) {
+    Phases ph;
+    if (adoptFlags) {
+        ph.head.push_back(newTable(target, owner, adoptFlags));
+        ph.head.back().objects = 0;  // re-owning is not a change of the table
+    }
+    auto replaced = diffSets(ph, target, have, want, setId);
+    std::set<std::string> refill;  // chains whose rules are (re-)added
+    for (auto& [name, c] : have.chains) {
+        auto w = want.chains.find(name);
+        bool gone = w == want.chains.end();
+        bool baseChanged = !gone && w->second.base != c.base;
+        // A set being replaced must lose its users first (the kernel refuses to delete a set
+        // in use); they are the same rules as desired, since their hashes match.
+        auto desired =
+            std::find_if(t.chains.begin(), t.chains.end(), [&](auto& x) { return x.name == name; });
+        bool usesReplaced = desired != t.chains.end() && usesAny(*desired, replaced);
+        if (gone || baseChanged || usesReplaced || w->second.ruleHashes != c.ruleHashes) {
+            if (!c.ruleHashes.empty())
+                ph.flushes.push_back(flushChain(target, name));
+            if (!gone)
+                refill.insert(name);
+        }
+        if (gone || baseChanged)
+            ph.chainDels.push_back(delChain(target, name));
+        if (baseChanged)
+            ph.chainAdds.push_back(newChain(target, name, w->second));
+    }
+    for (auto& c : t.chains) {
+        if (!have.chains.count(c.name)) {
+            ph.chainAdds.push_back(newChain(target, c.name, want.chains.at(c.name)));
+            refill.insert(c.name);
         }
     }
     for (auto& c : t.chains) {
         if (refill.count(c.name))
-            addRules(rules, target, c);
+            addRules(ph.rules, target, c);
     }
-    std::vector<BatchMessage> out;
-    for (auto* part : {&head, &flushes, &dels, &sets, &adds, &rules}) {
-        for (auto& m : *part)
-            out.push_back(std::move(m));
-    }
-    return out;
+    return ph.joined();
 }
 
 }  // namespace weft::kernel::nft

@@ -3,11 +3,14 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <set>
+#include <system_error>
 
 #include "nft_diff.hpp"
 #include "nft_messages.hpp"
 #include "nft_read.hpp"
+#include "nft_socket.hpp"
 
 namespace weft::kernel {
 
@@ -17,9 +20,32 @@ struct NftEngine::Cached {
     TableView view;
 };
 
-static std::string key(TableFamily f, const std::string& name) {
+namespace {
+
+std::string key(TableFamily f, const std::string& name) {
     return familyName(f) + " " + name;
 }
+
+const TableHeader* findHeader(const std::vector<TableHeader>& headers, TableFamily f,
+                              const std::string& name) {
+    auto h = std::find_if(headers.begin(), headers.end(),
+                          [&](auto& x) { return x.family == f && x.name == name; });
+    return h == headers.end() ? nullptr : &*h;
+}
+
+bool isWeft(const TableHeader& h) {
+    return h.comment.rfind("weft:", 0) == 0;
+}
+
+}  // namespace
+
+/// One apply in the making: the batch, what it touches, the views it will cache.
+struct NftEngine::Plan {
+    std::vector<BatchMessage> batch;
+    std::vector<std::string> touched;        ///< cache keys of tables the batch changes
+    std::map<std::string, TableView> views;  ///< desired views, computed once per apply
+    uint32_t setId = 1;
+};
 
 NftEngine::NftEngine() : NftEngine(Options{}) {}
 NftEngine::NftEngine(Options o) : options_(o), sock_(std::make_unique<NftSocket>()) {}
@@ -28,8 +54,9 @@ NftEngine::~NftEngine() = default;
 uint32_t NftEngine::portId() const {
     return sock_->portId();
 }
-size_t NftEngine::lastBatchMessages() const {
-    return sock_->lastBatchMessages();
+
+BatchStats NftEngine::lastBatchStats() const {
+    return sock_->lastBatch();
 }
 
 void NftEngine::invalidate(const std::string& table) {
@@ -45,94 +72,131 @@ void NftEngine::invalidate(const std::string& table) {
 std::vector<std::string> NftEngine::owners() {
     std::set<std::string> out;
     for (auto& h : readTables(*sock_)) {
-        if (h.comment.rfind("weft:", 0) == 0)
+        if (isWeft(h))
             out.insert(h.comment.substr(5));
     }
     return {out.begin(), out.end()};
 }
 
+uint32_t NftEngine::tableFlags() {
+    if (!options_.ownerFlag)
+        return 0;
+    if (!persistSupported_) {
+        // Create and delete a probe table with owner+persist in one batch: a kernel without
+        // persist (< 6.9) or owner (< 5.12) refuses the flags, and nothing stays behind.
+        Target probe{TableFamily::Inet, "weft-probe-" + std::to_string(sock_->portId())};
+        persistSupported_ =
+            sock_
+                ->sendBatch(
+                    {newTable(probe, "probe", NFT_TABLE_F_OWNER | kTablePersist), delTable(probe)})
+                .empty();
+    }
+    // Never the owner flag alone: the table would die with weftd's socket.
+    return *persistSupported_ ? (NFT_TABLE_F_OWNER | kTablePersist) : 0;
+}
+
+// Adds the messages converging one desired table; returns an error message or "".
+std::string NftEngine::planTable(Plan& plan, const std::string& owner, const TableHeader* have,
+                                 const weft::nft::Table& t) {
+    auto k = key(t.family, t.name);
+    if (have && have->comment != ownerTag(owner)) {
+        return "table " + k + " exists and is not " + owner + "'s (" +
+               (have->comment.empty() ? "no weft tag" : "comment \"" + have->comment + "\"") +
+               "); refusing to take it over";
+    }
+    Target target{t.family, t.name};
+    TableView& want = plan.views[k] = viewOf(t);
+    std::vector<BatchMessage> msgs;
+    uint32_t flags = tableFlags();
+    try {
+        if (!have) {
+            msgs = createTable(target, owner, flags, want, t, plan.setId);
+        } else if ((have->flags & kTablePersist) != (flags & kTablePersist)) {
+            // The kernel cannot add or drop "persist" on a live table (and takes the owner flag
+            // only with it): the owner option changed, so re-create the table, atomically.
+            msgs.push_back(delTable(target));
+            for (auto& m : createTable(target, owner, flags, want, t, plan.setId))
+                msgs.push_back(std::move(m));
+        } else {
+            // A persistent table whose owner died (weftd restarted) is an orphan: re-owning it
+            // is an update of the table's flags inside the same batch, not a change.
+            uint32_t adopt = flags && !have->hasOwner ? flags : 0;
+            msgs = diffTable(target, owner, adopt, current(t.family, t.name), want, t, plan.setId);
+        }
+    } catch (const std::system_error&) {
+        throw;  // reading the kernel failed: apply() decides
+    } catch (const std::exception& e) {
+        return "table " + k + ": " + e.what();  // a rule the kernel cannot express
+    }
+    if (std::any_of(msgs.begin(), msgs.end(), [](auto& m) { return m.objects > 0; }))
+        plan.touched.push_back(k);
+    for (auto& m : msgs)
+        plan.batch.push_back(std::move(m));
+    return {};
+}
+
 ApplyResult NftEngine::apply(const std::string& owner,
                              const std::vector<weft::nft::Table>& desired) {
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return applyOnce(owner, desired);
+        } catch (const std::system_error& e) {
+            // EINTR: the ruleset changed during a dump (NLM_F_DUMP_INTR); read it again.
+            if (e.code().value() == EINTR && attempt < 3)
+                continue;
+            ApplyResult r;
+            r.errors.push_back(std::string("reading nftables state: ") + e.what());
+            return r;
+        }
+    }
+}
+
+ApplyResult NftEngine::applyOnce(const std::string& owner,
+                                 const std::vector<weft::nft::Table>& desired) {
     ApplyResult result;
     auto headers = readTables(*sock_);
-    std::vector<BatchMessage> batch;
-    std::vector<std::string> touched;
-    uint32_t setId = 1;
-    size_t adoptions = 0;  // re-taking ownership of an orphaned table is not a change
-    uint32_t flags =
-        options_.ownerFlag && persistSupported_ ? (NFT_TABLE_F_OWNER | kTablePersist) : 0;
-    std::map<std::string, TableView>
-        views;  // computed once: canonicalizing 100k elements is the cost
+    Plan plan;
     for (auto& t : desired) {
-        auto h = std::find_if(headers.begin(), headers.end(),
-                              [&](auto& x) { return x.family == t.family && x.name == t.name; });
-        if (h != headers.end() && h->comment != ownerTag(owner)) {
-            result.errors.push_back(
-                "table " + key(t.family, t.name) + " exists and is not weft's (" +
-                (h->comment.empty() ? "no weft tag" : h->comment) + "); refusing to take it over");
-            continue;
-        }
-        Target target{t.family, t.name};
-        TableView& want = views[key(t.family, t.name)] = viewOf(t);
-        std::vector<BatchMessage> msgs;
-        try {
-            if (h == headers.end()) {
-                msgs = createTable(target, owner, flags, want, t, setId);
-            } else {
-                // An orphaned persistent table (its weftd died): take ownership back.
-                bool adopt = flags && !h->hasOwner;
-                adoptions += adopt;
-                msgs = diffTable(target, owner, adopt ? flags : 0, *current(t.family, t.name, true),
-                                 want, t, setId);
-            }
-        } catch (const std::exception& e) {
-            result.errors.push_back("table " + key(t.family, t.name) + ": " + e.what());
-            continue;
-        }
-        if (!msgs.empty())
-            touched.push_back(key(t.family, t.name));
-        for (auto& m : msgs)
-            batch.push_back(std::move(m));
+        auto error = planTable(plan, owner, findHeader(headers, t.family, t.name), t);
+        if (!error.empty())
+            result.errors.push_back(error);
     }
     for (auto& h : headers) {  // owned tables no longer desired
-        if (h.comment != ownerTag(owner))
-            continue;
         bool wanted = std::any_of(desired.begin(), desired.end(), [&](auto& t) {
             return t.family == h.family && t.name == h.name;
         });
-        if (!wanted) {
-            batch.push_back(delTable({h.family, h.name}));
-            touched.push_back(key(h.family, h.name));
+        if (h.comment == ownerTag(owner) && !wanted) {
+            plan.batch.push_back(delTable({h.family, h.name}));
+            plan.touched.push_back(key(h.family, h.name));
         }
     }
-    if (!result.errors.empty())
-        return result;  // refuse the whole change
-    auto errors = sock_->sendBatch(batch);
-    if (!errors.empty() && flags && std::any_of(errors.begin(), errors.end(), [](auto& e) {
-            return e.find("Operation not supported") != std::string::npos;
-        })) {
-        persistSupported_ = false;  // kernel < 6.9: no persist flag, so no owner flag either
-        cache_.clear();
-        return apply(owner, desired);
+    if (!result.errors.empty()) {
+        sock_->sendBatch({});  // nothing was sent: the stats say so
+        return result;         // refuse the whole change
     }
-    if (!errors.empty()) {
-        result.errors = errors;
-        for (auto& k : touched)
-            cache_.erase(k);
-        return result;
-    }
-    result.changes = unsigned(batch.size() - adoptions);
-    for (auto& k : touched)
+    return send(plan);
+}
+
+// Sends the plan's batch; on success the cache holds the desired views, on failure it forgets
+// the touched tables (the kernel rolled back, but a reread is cheap and certain).
+ApplyResult NftEngine::send(Plan& plan) {
+    ApplyResult result;
+    result.errors = sock_->sendBatch(plan.batch);
+    for (auto& k : plan.touched)
         cache_.erase(k);
-    for (auto& t : desired) {
+    if (!result.ok())
+        return result;
+    for (auto& m : plan.batch)
+        result.changes += m.objects;
+    for (auto& [k, view] : plan.views) {
         auto c = std::make_unique<Cached>();
-        c->view = std::move(views[key(t.family, t.name)]);
-        cache_[key(t.family, t.name)] = std::move(c);
+        c->view = std::move(view);
+        cache_[k] = std::move(c);
     }
     return result;
 }
 
-const TableView* NftEngine::current(TableFamily family, const std::string& name, bool) {
+const TableView& NftEngine::current(TableFamily family, const std::string& name) {
     auto k = key(family, name);
     auto it = cache_.find(k);
     if (it == cache_.end()) {
@@ -140,22 +204,18 @@ const TableView* NftEngine::current(TableFamily family, const std::string& name,
         c->view = readTable(*sock_, family, name);
         it = cache_.emplace(k, std::move(c)).first;
     }
-    return &it->second->view;
+    return it->second->view;
 }
 
 ApplyResult NftEngine::removeOwner(const std::string& owner) {
-    ApplyResult r;
-    std::vector<BatchMessage> batch;
+    Plan plan;
     for (auto& h : readTables(*sock_)) {
         if (h.comment == ownerTag(owner)) {
-            batch.push_back(delTable({h.family, h.name}));
-            cache_.erase(key(h.family, h.name));
+            plan.batch.push_back(delTable({h.family, h.name}));
+            plan.touched.push_back(key(h.family, h.name));
         }
     }
-    r.errors = sock_->sendBatch(batch);
-    if (r.ok())
-        r.changes = unsigned(batch.size());
-    return r;
+    return send(plan);
 }
 
 std::vector<RuleCounter> NftEngine::counters(const std::string& owner) {

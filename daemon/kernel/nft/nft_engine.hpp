@@ -3,10 +3,12 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "kernel/apply_result.hpp"
+#include "kernel/nft/nft_batch_stats.hpp"
 #include "weft/state.hpp"
 
 namespace weft::kernel {
@@ -14,6 +16,7 @@ namespace weft::kernel {
 namespace nft {
 class NftSocket;
 struct TableView;
+struct TableHeader;
 }  // namespace nft
 
 struct RuleCounter {
@@ -21,6 +24,25 @@ struct RuleCounter {
     uint64_t packets = 0, bytes = 0;
 };
 
+/// The only code in weft that speaks nf_tables.
+///
+/// Ownership: a weft table carries the userdata comment "weft:<owner>" (shown by `nft list` as
+/// `comment "weft:<owner>"`); only tables with the caller's tag are ever changed or deleted, and
+/// a foreign table with a desired name is an error. With Options::ownerFlag the tables are
+/// created with NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST (probed once: no owner flag at all on a
+/// kernel without persist). While this engine's socket is open, nobody else can change or
+/// delete them: `nft delete table ...` fails with "Operation not permitted", and
+/// `nft flush ruleset` skips them. When the socket closes (weftd exits or dies) they stay as
+/// persistent orphans; the next engine re-takes ownership with a flags update in the same batch
+/// as its diff (adoption is not counted as a change). Switching the option on or off re-creates
+/// the tables in one transaction: the kernel cannot add or drop "persist" on a live table.
+///
+/// Identity: each rule carries a hash of its typed content in its userdata (TLV type 0x57,
+/// beside nft's comment TLV), so diffing and adoption compare hash lists, not bytecode.
+///
+/// Knowledge: what the engine last applied is cached per table, so a reconcile that changes
+/// nothing costs a table-list dump and sends nothing. A cache miss (first apply, invalidate(),
+/// a failed batch) reads the table back from the kernel.
 class NftEngine {
   public:
     struct Options {
@@ -48,22 +70,24 @@ class NftEngine {
     uint32_t portId() const;
     /// Forgets what it believes is in the kernel (all tables, or one), so the next apply reads it.
     void invalidate(const std::string& table = {});
-    /// Messages sent by the last apply (tests, benchmarks).
-    size_t lastBatchMessages() const;
+    /// What the last apply or removeOwner sent (tests, benchmarks): 0 messages = nothing.
+    nft::BatchStats lastBatchStats() const;
+    size_t lastBatchMessages() const { return lastBatchStats().messages; }
 
   private:
     struct Cached;
-    std::vector<std::string> ownedTables(const std::string& owner,
-                                         std::vector<std::string>& foreign,
-                                         const std::vector<weft::nft::Table>& desired);
-    const nft::TableView* current(weft::nft::TableFamily family, const std::string& name,
-                                  bool exists);
+    struct Plan;
+    uint32_t tableFlags();
+    std::string planTable(Plan& plan, const std::string& owner, const nft::TableHeader* have,
+                          const weft::nft::Table& t);
+    ApplyResult applyOnce(const std::string& owner, const std::vector<weft::nft::Table>& desired);
+    ApplyResult send(Plan& plan);
+    const nft::TableView& current(weft::nft::TableFamily family, const std::string& name);
 
     Options options_;
     std::unique_ptr<nft::NftSocket> sock_;
     std::map<std::string, std::unique_ptr<Cached>> cache_;  ///< key: "family name"
-    std::map<std::string, std::string> cacheOwner_;
-    bool persistSupported_ = true;
+    std::optional<bool> persistSupported_;                  ///< probed on first use
 };
 
 }  // namespace weft::kernel

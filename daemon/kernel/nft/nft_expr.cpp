@@ -7,6 +7,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <net/if.h>
 
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -16,6 +17,19 @@ namespace {
 
 using namespace weft::nft;
 constexpr uint32_t R1 = NFT_REG_1;
+
+// (a & ~mask) | (b & mask) of two registers needs bitwise operations between registers: the
+// kernel has them since 6.13, but libnftnl 1.2.4 cannot build them and nft 1.0.6 aborts when it
+// lists a rule holding one. Only the whole mark can be copied here.
+constexpr const char* kNoRegisterOps =
+    ": combining two registers under a mask is not supported by this host's nftables "
+    "(libnftnl 1.2.4 / nft 1.0.6); use mask 0xffffffff";
+
+std::string hex(uint32_t v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", v);
+    return buf;
+}
 constexpr uint32_t R2 = NFT_REG_2;
 
 nftnl_expr* add(nftnl_rule* r, const char* name) {
@@ -142,9 +156,12 @@ void portMatch(nftnl_rule* r, const MatchPort& m) {
 
 void ifnameMatch(nftnl_rule* r, const MatchIfName& m) {
     meta(r, m.dir == Dir::Src ? NFT_META_IIFNAME : NFT_META_OIFNAME);
+    if (m.name.empty() || m.name.size() >= IFNAMSIZ)
+        throw std::invalid_argument("interface name \"" + m.name + "\" is not 1 to 15 characters");
+    // As nft compares an exact name: all IFNAMSIZ bytes, null-padded.
     char name[IFNAMSIZ] = {};
-    std::strncpy(name, m.name.c_str(), IFNAMSIZ - 1);
-    cmp(r, m.negate ? NFT_CMP_NEQ : NFT_CMP_EQ, name, uint32_t(std::strlen(name) + 1));
+    std::memcpy(name, m.name.data(), m.name.size());
+    cmp(r, m.negate ? NFT_CMP_NEQ : NFT_CMP_EQ, name, IFNAMSIZ);
 }
 
 void verdict(nftnl_rule* r, Verdict v, const std::string& chain) {
@@ -191,6 +208,13 @@ void clampMss(nftnl_rule* r, const ClampMss& c) {
         auto* rt = add(r, "rt");
         nftnl_expr_set_u32(rt, NFTNL_EXPR_RT_KEY, NFT_RT_TCPMSS);
         nftnl_expr_set_u32(rt, NFTNL_EXPR_RT_DREG, R1);
+        // The route's MSS is in host order; the option on the wire is big-endian.
+        auto* b = add(r, "byteorder");
+        nftnl_expr_set_u32(b, NFTNL_EXPR_BYTEORDER_SREG, R1);
+        nftnl_expr_set_u32(b, NFTNL_EXPR_BYTEORDER_DREG, R1);
+        nftnl_expr_set_u32(b, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+        nftnl_expr_set_u32(b, NFTNL_EXPR_BYTEORDER_LEN, 2);
+        nftnl_expr_set_u32(b, NFTNL_EXPR_BYTEORDER_SIZE, 2);
     }
     auto* e = add(r, "exthdr");
     nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_SREG, R1);
@@ -219,15 +243,16 @@ void nat(nftnl_rule* r, const Nat& n) {
                        n.family == Family::V4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
     if (n.address)
         nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, R1);
-    if (n.port)
+    if (n.port) {
         nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, R2);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
+    }
 }
 
 // A jhash over the source (and destination) address, or a round-robin counter, mod N.
 void hashMark(nftnl_rule* r, const HashMark& h) {
     if (h.mask != 0xffffffff) {
-        throw std::invalid_argument(
-            "HashMark with a partial mask needs kernel register operands; use mask 0xffffffff");
+        throw std::invalid_argument("HashMark under mask " + hex(h.mask) + kNoRegisterOps);
     }
     if (h.kind == HashMark::Kind::Numgen) {
         auto* e = add(r, "numgen");
@@ -237,10 +262,15 @@ void hashMark(nftnl_rule* r, const HashMark& h) {
     } else {
         bool v4 = h.family == Family::V4;
         bool both = h.kind == HashMark::Kind::JhashSaddrDaddr;
-        // saddr and daddr are adjacent in both headers: hash the span.
-        payload(r, NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, (v4 ? 4 : 16) * (both ? 2 : 1));
+        // As nft loads "ip saddr . ip daddr": a concatenation in adjacent registers from
+        // NFT_REG_2 on (its first 32-bit word is NFT_REG32_04).
+        uint32_t len = v4 ? 4 : 16;
+        payload(r, NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, len, R2);
+        if (both)
+            payload(r, NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24, len,
+                    v4 ? NFT_REG32_05 : NFT_REG_3);
         auto* e = add(r, "hash");
-        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, R1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, R2);
         nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, R1);
         nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, (v4 ? 4 : 16) * (both ? 2 : 1));
         nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, h.modulus);
@@ -297,14 +327,14 @@ void appendExprs(nftnl_rule* r, const weft::nft::Rule& rule) {
                     ctSet(r, NFT_CT_MARK);
                 } else if constexpr (std::is_same_v<T, MarkFromCt>) {
                     if (e.mask != 0xffffffff)
-                        throw std::invalid_argument(
-                            "MarkFromCt needs mask 0xffffffff on this libnftnl");
+                        throw std::invalid_argument("MarkFromCt under mask " + hex(e.mask) +
+                                                    kNoRegisterOps);
                     ct(r, NFT_CT_MARK);
                     metaSet(r, NFT_META_MARK);
                 } else if constexpr (std::is_same_v<T, CtMarkFromMark>) {
                     if (e.mask != 0xffffffff)
-                        throw std::invalid_argument(
-                            "CtMarkFromMark needs mask 0xffffffff on this libnftnl");
+                        throw std::invalid_argument("CtMarkFromMark under mask " + hex(e.mask) +
+                                                    kNoRegisterOps);
                     meta(r, NFT_META_MARK);
                     ctSet(r, NFT_CT_MARK);
                 } else if constexpr (std::is_same_v<T, HashMark>) {

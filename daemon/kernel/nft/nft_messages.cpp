@@ -139,6 +139,21 @@ void addElement(nftnl_set* s, const Set& def, const Element& el) {
     nftnl_set_elem_add(s, x);
 }
 
+// nft's byte order of a type's values (1 host, 2 big endian), which it reads from the set's
+// userdata to print elements; marks and interface names are host order.
+uint32_t byteOrder(DataType t) {
+    return t == DataType::Mark || t == DataType::IfName ? 1 : 2;
+}
+
+void setUserdata(nftnl_set* st, const Set& s) {
+    UdataPtr ud(nftnl_udata_buf_alloc(64));
+    nftnl_udata_put_u32(ud.get(), NFTNL_UDATA_SET_KEYBYTEORDER, byteOrder(s.keyType));
+    if (s.dataType && *s.dataType != DataType::Verdict)
+        nftnl_udata_put_u32(ud.get(), NFTNL_UDATA_SET_DATABYTEORDER, byteOrder(*s.dataType));
+    nftnl_set_set_data(st, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud.get()),
+                       nftnl_udata_buf_len(ud.get()));
+}
+
 }  // namespace
 
 uint32_t typeId(DataType t) {
@@ -289,6 +304,7 @@ BatchMessage newSet(const Target& t, const Set& s, uint32_t id) {
                 }
                 nftnl_set_set_u32(st.get(), NFTNL_SET_FLAGS, flags);
                 nftnl_set_set_u32(st.get(), NFTNL_SET_ID, id);
+                setUserdata(st.get(), s);
                 if (s.timeout)
                     nftnl_set_set_u64(st.get(), NFTNL_SET_TIMEOUT,
                                       uint64_t(s.timeout->count()) * 1000);
@@ -334,7 +350,7 @@ std::vector<BatchMessage> setElements(const Target& t, const Set& def,
                            nftnl_set_elems_nlmsg_build_payload(nlh, st.get());
                        },
                        uint16_t(add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM), nfproto(t.family),
-                       uint16_t(add ? NLM_F_CREATE : 0)});
+                       uint16_t(add ? NLM_F_CREATE : 0), unsigned(part.size()), part.size()});
     }
     return out;
 }

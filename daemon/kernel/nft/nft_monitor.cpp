@@ -1,6 +1,7 @@
 #include "nft_monitor.hpp"
 
 #include <fcntl.h>
+#include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>

@@ -1,11 +1,11 @@
 // Watches nf_tables notifications for changes to weft's tables made by someone else.
 #pragma once
 
-#include <libmnl/libmnl.h>
-
 #include <set>
 #include <string>
 #include <vector>
+
+struct mnl_socket;
 
 namespace weft::kernel {
 

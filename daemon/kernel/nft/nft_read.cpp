@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -15,6 +16,7 @@
 #include <functional>
 #include <memory>
 
+#include "nft_elements.hpp"
 #include "nft_messages.hpp"
 
 namespace weft::kernel::nft {
@@ -97,113 +99,6 @@ std::optional<BaseChain> baseOf(nftnl_chain* c) {
     return b;
 }
 
-struct RawElem {
-    std::vector<uint8_t> key;
-    bool end = false;
-    std::optional<ElementData> data;
-};
-
-Address addressOf(const std::vector<uint8_t>& k) {
-    return Address::fromBytes(k.size() == 4 ? Family::V4 : Family::V6, k.data());
-}
-
-// Interval elements come as starts and ends; rebuild the prefixes they cover.
-std::vector<Element> intervalElements(const Set& def, std::vector<RawElem> raw) {
-    std::sort(raw.begin(), raw.end(), [](auto& a, auto& b) {
-        return a.key != b.key ? a.key < b.key
-                              : a.end > b.end;  // an end sorts before a start at the same key
-    });
-    std::vector<Element> out;
-    bool prefixes = def.keyType == DataType::Ipv4Addr || def.keyType == DataType::Ipv6Addr;
-    std::vector<Prefix> ps;
-    std::optional<std::vector<uint8_t>> open;
-    auto close = [&](std::vector<uint8_t> lastExclusive, bool top) {
-        if (!open)
-            return;
-        if (prefixes) {
-            // [start, end) -> the prefixes covering it
-            std::vector<uint8_t> last = lastExclusive;
-            if (!top) {
-                int i = int(last.size()) - 1;
-                while (i >= 0 && last[size_t(i)] == 0)
-                    last[size_t(i--)] = 0xff;
-                if (i >= 0)
-                    --last[size_t(i)];
-            }
-            Address a = addressOf(*open), b = addressOf(last);
-            // Cover [a, b] by halving: collect via PrefixSet of the host range endpoints.
-            std::vector<Prefix> cover;
-            Address cur = a;
-            while (true) {
-                uint8_t len = uint8_t(a.bits());
-                while (len > 0) {
-                    Prefix cand = Prefix::make(cur, uint8_t(len - 1));
-                    if (cand.first() != cur || cand.last() > b)
-                        break;
-                    --len;
-                }
-                Prefix p = Prefix::make(cur, len);
-                cover.push_back(p);
-                if (p.last() >= b)
-                    break;
-                Address next = p.last();
-                int i = int(next.size()) - 1;
-                while (i >= 0 && next.bytes[size_t(i)] == 0xff)
-                    next.bytes[size_t(i--)] = 0;
-                ++next.bytes[size_t(i)];
-                cur = next;
-            }
-            ps.insert(ps.end(), cover.begin(), cover.end());
-        } else {
-            uint16_t f = 0, l = 0;
-            std::memcpy(&f, open->data(), 2);
-            std::memcpy(&l, lastExclusive.data(), 2);
-            out.push_back(Element{PortRange{ntohs(f), uint16_t(top ? 0xffff : ntohs(l) - 1)}, {}});
-        }
-        open.reset();
-    };
-    for (auto& e : raw) {
-        if (e.end) {
-            close(e.key, false);
-        } else {
-            if (open)
-                close(e.key, false);
-            open = e.key;
-        }
-    }
-    if (open)
-        close(std::vector<uint8_t>(open->size(), 0xff), true);
-    if (prefixes) {
-        PrefixSet merged(ps);
-        for (auto& p : merged.prefixes())
-            out.push_back(Element{p, {}});
-    }
-    return out;
-}
-
-ElementKey plainKey(DataType t, const std::vector<uint8_t>& k) {
-    switch (t) {
-        case DataType::Ipv4Addr:
-        case DataType::Ipv6Addr:
-            return Prefix::host(addressOf(k));
-        case DataType::InetService: {
-            uint16_t p = 0;
-            std::memcpy(&p, k.data(), 2);
-            return PortRange{ntohs(p), ntohs(p)};
-        }
-        case DataType::InetProto:
-            return uint32_t(k.empty() ? 0 : k[0]);
-        case DataType::IfName:
-            return std::string(reinterpret_cast<const char*>(k.data()),
-                               strnlen(reinterpret_cast<const char*>(k.data()), k.size()));
-        default: {
-            uint32_t v = 0;
-            std::memcpy(&v, k.data(), std::min<size_t>(4, k.size()));
-            return v;
-        }
-    }
-}
-
 void readElements(NftSocket& sock, TableFamily family, const std::string& table, Set& def) {
     std::vector<RawElem> raw;
     sock.dump(
@@ -222,39 +117,11 @@ void readElements(NftSocket& sock, TableFamily family, const std::string& table,
                 return;
             auto* it = nftnl_set_elems_iter_create(s.get());
             for (auto* e = nftnl_set_elems_iter_next(it); e; e = nftnl_set_elems_iter_next(it)) {
-                RawElem r;
-                uint32_t len = 0;
-                auto* k =
-                    static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len));
-                if (k)
-                    r.key.assign(k, k + len);
-                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS)) {
-                    r.end =
-                        nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END;
-                }
-                if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA)) {
-                    uint32_t dl = 0;
-                    auto* d = static_cast<const uint8_t*>(
-                        nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dl));
-                    if (dl == 4 && def.dataType == DataType::Mark) {
-                        uint32_t v;
-                        std::memcpy(&v, d, 4);
-                        r.data = v;
-                    } else if (dl == 4 || dl == 16) {
-                        r.data = Address::fromBytes(dl == 4 ? Family::V4 : Family::V6, d);
-                    }
-                }
-                raw.push_back(std::move(r));
+                raw.push_back(rawElement(def, e));
             }
             nftnl_set_elems_iter_destroy(it);
         });
-    if (def.interval) {
-        def.elements = intervalElements(def, std::move(raw));
-    } else {
-        for (auto& r : raw)
-            def.elements.push_back(Element{plainKey(def.keyType, r.key), r.data});
-        def.elements = canonicalElements(def);
-    }
+    def.elements = decodeElements(def, std::move(raw));
 }
 
 // Calls `each` with every rule of `table` (parsed), for the adoption view and for counters.
@@ -362,12 +229,6 @@ TableView readTable(NftSocket& sock, TableFamily family, const std::string& name
         readElements(sock, family, name, def);
     return v;
 }
-
-}  // namespace weft::kernel::nft
-
-#include <libnftnl/expr.h>
-
-namespace weft::kernel::nft {
 
 std::vector<RuleCounter> readCounters(NftSocket& sock, TableFamily family,
                                       const std::string& table) {

@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "nft_engine.hpp"
 #include "nft_model.hpp"
 #include "nft_socket.hpp"
 
@@ -13,13 +14,8 @@ std::vector<TableHeader> readTables(NftSocket& sock);
 /// One table's sets (with elements) and chains (with rule hashes; a rule without a weft hash
 /// gets hash 0, so the chain never compares equal to a desired one).
 TableView readTable(NftSocket& sock, TableFamily family, const std::string& name);
-
-}  // namespace weft::kernel::nft
-
-#include "nft_engine.hpp"
-
-namespace weft::kernel::nft {
 /// Counters of rules with a counter expression, with their comments.
 std::vector<RuleCounter> readCounters(NftSocket& sock, TableFamily family,
                                       const std::string& table);
+
 }  // namespace weft::kernel::nft

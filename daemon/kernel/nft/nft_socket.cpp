@@ -70,7 +70,7 @@ static std::string extAckMessage(const nlmsghdr* nlh) {
 
 std::vector<std::string> NftSocket::sendBatch(const std::vector<BatchMessage>& messages) {
     std::vector<std::string> errors;
-    lastMessages_ = 0;
+    last_ = {};
     if (messages.empty())
         return errors;
     std::map<uint32_t, const BatchMessage*> bySeq;
@@ -91,7 +91,9 @@ std::vector<std::string> NftSocket::sendBatch(const std::vector<BatchMessage>& m
     }
     nftnl_batch_end(static_cast<char*>(nftnl_batch_buffer(batch)), seq_++);
     nftnl_batch_update(batch);
-    lastMessages_ = messages.size();
+    last_.messages = messages.size();
+    for (auto& m : messages)
+        last_.elements += m.elements;
 
     // The batch may span several pages of the iovec: send it as one sendmsg.
     int iovlen = nftnl_batch_iovec_len(batch);
@@ -124,8 +126,13 @@ std::vector<std::string> NftSocket::sendBatch(const std::vector<BatchMessage>& m
                 continue;
             auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
             auto it = bySeq.find(nlh->nlmsg_seq);
-            if (it == bySeq.end())
-                continue;
+            if (it == bySeq.end()) {
+                if (err->error == 0)
+                    continue;
+                // An error about the batch itself (e.g. out of memory): no more acks follow.
+                errors.push_back(std::string("nftables batch: ") + std::strerror(-err->error));
+                return errors;
+            }
             --pending;
             if (err->error != 0) {
                 std::string text = std::strerror(-err->error);
@@ -164,10 +171,29 @@ void NftSocket::dump(uint16_t type, uint16_t family, const std::function<void(nl
         if (r == MNL_CB_STOP)
             break;
         if (r < 0) {
-            if (errno == ENOENT)
-                break;  // e.g. the table vanished
-            throw std::system_error(errno, std::generic_category(), "nftables dump");
+            int e = errno;
+            if (e == ENOENT)
+                break;       // e.g. the table vanished
+            if (e == EINTR)  // the ruleset changed meanwhile: the caller reads again
+                skipRestOfDump(buf, seq, n);
+            throw std::system_error(e, std::generic_category(), "nftables dump");
         }
+    }
+}
+
+// Reads and drops the rest of an interrupted dump, so the next request starts clean.
+void NftSocket::skipRestOfDump(std::vector<char>& buf, uint32_t seq, ssize_t n) {
+    while (true) {
+        auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data());
+        int len = int(n);
+        for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+            if (nlh->nlmsg_seq == seq &&
+                (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR))
+                return;
+        }
+        n = mnl_socket_recvfrom(nl_, buf.data(), buf.size());
+        if (n <= 0)
+            return;
     }
 }
 

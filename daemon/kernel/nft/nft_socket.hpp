@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "nft_batch_stats.hpp"
+
 namespace weft::kernel::nft {
 
 /// One message of a batch: a builder writing into the buffer, and what it is for messages.
@@ -16,7 +18,10 @@ struct BatchMessage {
     std::function<void(nlmsghdr*)> build;
     uint16_t type = 0;  ///< NFT_MSG_*
     uint16_t family = 0;
-    uint16_t flags = 0;  ///< NLM_F_CREATE etc. (NLM_F_REQUEST|NLM_F_ACK are added)
+    uint16_t flags = 0;    ///< NLM_F_CREATE etc. (NLM_F_REQUEST|NLM_F_ACK are added)
+    unsigned objects = 1;  ///< objects it changes (ApplyResult::changes): elements for element
+                           ///< messages, 0 for re-owning an adopted table
+    size_t elements = 0;   ///< set elements it carries
 };
 
 class NftSocket {
@@ -34,13 +39,14 @@ class NftSocket {
     void dump(uint16_t type, uint16_t family, const std::function<void(nlmsghdr*)>& build,
               const std::function<void(const nlmsghdr*)>& onMessage);
 
-    /// Messages and bytes sent by the last batch (for tests and benchmarks).
-    size_t lastBatchMessages() const { return lastMessages_; }
+    /// What the last batch sent (for tests and benchmarks).
+    const BatchStats& lastBatch() const { return last_; }
 
   private:
+    void skipRestOfDump(std::vector<char>& buf, uint32_t seq, ssize_t n);
     mnl_socket* nl_ = nullptr;
     uint32_t seq_;
-    size_t lastMessages_ = 0;
+    BatchStats last_;
 };
 
 }  // namespace weft::kernel::nft
