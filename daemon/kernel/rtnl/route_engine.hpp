@@ -1,6 +1,8 @@
-// Converges weft's routes and ip rules, identified by weft's rtnetlink protocol number.
+// Converges weft's routes and ip rules. weft owns exactly the routes and rules that carry its
+// rtnetlink protocol number; everything else is never touched, even inside weft's tables.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -11,32 +13,41 @@
 namespace weft::kernel {
 
 namespace rtnl {
-class RtnlSocket;
+class NlSocket;
 }
 
 class RouteEngine {
   public:
+    /// `protocol`: weft's rtnetlink protocol (WEFT_RTPROTO). Throws std::system_error when no
+    /// rtnetlink socket can be opened.
     explicit RouteEngine(uint8_t protocol);
     ~RouteEngine();
+    RouteEngine(const RouteEngine&) = delete;
+    RouteEngine& operator=(const RouteEngine&) = delete;
 
-    /// Converges the routes carrying our protocol in the given tables (inclusive ranges) to
-    /// `desired`. Routes of other protocols are never touched, even in our tables. A changed
-    /// route is replaced in place (NLM_F_REPLACE), not deleted and re-added.
+    /// Converges the kernel's routes that carry our protocol and lie in one of `tables`
+    /// (inclusive ranges) to `desired`, both families. A route is identified by (family, table,
+    /// destination, metric), as the kernel does; a changed route (device, gateway, type, source,
+    /// MTU, scope) is replaced in place with NLM_F_REPLACE, never deleted and re-added. Desired
+    /// routes outside `tables`, or two with one identity, are reported and skipped. A foreign
+    /// route with the identity of a desired one is left alone and reported.
     ApplyResult applyRoutes(const std::vector<Route>& desired,
                             const std::vector<std::pair<uint32_t, uint32_t>>& tables);
-    /// Converges our rules with priority in [lo, hi]. New rules go in before old ones are
-    /// deleted: ip rules are not transactional, so no packet may meet a gap.
+    /// Converges our rules with priority in [first, second] to `desired`. New rules are added
+    /// before old ones are deleted: ip rules are not transactional, so no packet may meet a gap.
+    /// Desired rules outside the range are reported and skipped.
     ApplyResult applyRules(const std::vector<RoutingRule>& desired,
                            std::pair<uint32_t, uint32_t> priorities);
-    /// Removes every route and rule carrying our protocol.
+    /// Removes every rule and route carrying our protocol, in every table and at every priority
+    /// (weftctl flush, the orphan sweep).
     ApplyResult removeAll();
 
-    /// Port id of its socket: the monitor ignores changes weft made itself.
+    /// Port id of its socket: a monitor can tell weft's own changes by it.
     uint32_t portId() const;
 
   private:
     uint8_t protocol_;
-    std::unique_ptr<rtnl::RtnlSocket> sock_;
+    std::unique_ptr<rtnl::NlSocket> sock_;
 };
 
 }  // namespace weft::kernel

@@ -1,42 +1,100 @@
 #include "sysctl.hpp"
 
-#include <fstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
 
 namespace weft::kernel {
+namespace {
 
-static std::string pathOf(const std::string& key) {
-    std::string p = "/proc/sys/";
+// /proc/sys/<key>, or nullopt for a key that could leave /proc/sys.
+std::optional<std::string> pathOf(const std::string& key) {
+    bool slashed = key.find('/') != std::string::npos;
+    std::string rel;
     for (char c : key)
-        p += c == '.' ? '/' : c;
-    return p;
+        rel += (!slashed && c == '.') ? '/' : c;
+    std::istringstream parts(rel);
+    std::string part;
+    int n = 0;
+    while (std::getline(parts, part, '/')) {
+        if (part.empty() || part == "." || part == "..")
+            return std::nullopt;
+        ++n;
+    }
+    if (n == 0 || rel.back() == '/')
+        return std::nullopt;
+    return "/proc/sys/" + rel;
 }
 
+// Words separated by single spaces: the kernel prints some vectors with tabs.
+std::string canonical(const std::string& v) {
+    std::istringstream in(v);
+    std::string word, out;
+    while (in >> word)
+        out += (out.empty() ? "" : " ") + word;
+    return out;
+}
+
+// Writes `value`; returns 0 or an errno.
+int writeFile(const std::string& path, const std::string& value) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    std::string line = value + "\n";
+    ssize_t n = ::write(fd, line.data(), line.size());
+    int err = n < 0 ? errno : (size_t(n) != line.size() ? EIO : 0);
+    ::close(fd);
+    return err;
+}
+
+}  // namespace
+
 std::optional<std::string> readSysctl(const std::string& key) {
-    std::ifstream in(pathOf(key));
-    std::string v;
-    if (!in || !std::getline(in, v))
+    auto path = pathOf(key);
+    if (!path)
         return std::nullopt;
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\n'))
+    int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return std::nullopt;
+    std::string v;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0)
+        v.append(buf, size_t(n));
+    ::close(fd);
+    if (n < 0)
+        return std::nullopt;
+    while (!v.empty() && (v.back() == '\n' || v.back() == ' ' || v.back() == '\t'))
         v.pop_back();
     return v;
 }
 
 ApplyResult applySysctls(const std::vector<Sysctl>& desired) {
-    ApplyResult r;
+    ApplyResult res;
     for (auto& s : desired) {
-        if (readSysctl(s.key) == s.value)
+        std::string what = "sysctl " + s.key + "=" + s.value;
+        auto path = pathOf(s.key);
+        if (!path) {
+            res.errors.push_back(what + ": not a sysctl name");
             continue;
-        {
-            std::ofstream out(pathOf(s.key));
-            out << s.value << "\n";
         }
-        if (readSysctl(s.key) != s.value) {
-            r.errors.push_back("sysctl " + s.key + "=" + s.value + ": could not be written");
-        } else {
-            ++r.changes;
+        auto now = readSysctl(s.key);
+        if (now && canonical(*now) == canonical(s.value))
+            continue;
+        if (int err = writeFile(*path, s.value)) {
+            res.errors.push_back(what + ": " + std::strerror(err));
+            continue;
         }
+        auto after = readSysctl(s.key);
+        if (!after || canonical(*after) != canonical(s.value))
+            res.errors.push_back(what + ": the kernel kept " + after.value_or("(unreadable)"));
+        else
+            ++res.changes;
     }
-    return r;
+    return res;
 }
 
 }  // namespace weft::kernel

@@ -1,4 +1,4 @@
-// Sysctls under /proc/sys, written only when they differ.
+// Sysctls under /proc/sys, written only when they differ, and read back.
 #pragma once
 
 #include <optional>
@@ -10,8 +10,12 @@
 
 namespace weft::kernel {
 
+/// Writes each sysctl whose value differs (whitespace runs compare equal, so "4096 87380"
+/// matches the kernel's tab-separated form) and reads it back. Keys are dotted
+/// ("net.ipv4.conf.all.src_valid_mark") or, for names with dots in them, slashed
+/// ("net/ipv4/conf/eth0.100/rp_filter"), as with sysctl(8).
 ApplyResult applySysctls(const std::vector<Sysctl>& desired);
-/// "net.ipv4.conf.all.rp_filter" -> its current value, trimmed; nullopt if unreadable.
+/// The current value, trimmed; nullopt if the key is malformed or unreadable.
 std::optional<std::string> readSysctl(const std::string& key);
 
 }  // namespace weft::kernel
