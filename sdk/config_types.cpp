@@ -65,8 +65,9 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text) {
             return std::nullopt;  // bare IPv6 needs []
     }
     auto addr = Address::parse(host);
-    if (!addr || port.empty() || port.size() > 5)
-        return std::nullopt;
+    bool bracketed = !text.empty() && text.front() == '[';
+    if (!addr || bracketed != (addr->family == Family::V6) || port.empty() || port.size() > 5)
+        return std::nullopt;  // brackets exactly around IPv6 addresses
     unsigned p = 0;
     for (char c : port) {
         if (c < '0' || c > '9')

@@ -1,68 +1,69 @@
 #include "config_loader.hpp"
 
-#include <fstream>
-#include <map>
-#include <sstream>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "ini_reader.hpp"
 #include "schema_validator.hpp"
 
 namespace weft::config {
 namespace fs = std::filesystem;
+namespace {
 
-static bool masked(const fs::path& p) {
-    std::error_code ec;
-    if (p == "/dev/null")
-        return true;
-    if (!fs::is_symlink(p, ec))
-        return false;
-    return fs::read_symlink(p, ec) == "/dev/null";
+using Texts = std::vector<std::pair<std::string, std::string>>;
+
+// Errors in the order a person reads the files: by file (as applied), then line.
+void sortErrors(std::vector<ConfigError>& errors, const Texts& texts) {
+    auto rank = [&](const ConfigError& e) {
+        auto it = std::find_if(texts.begin(), texts.end(),
+                               [&](auto& t) { return t.first == e.where.file; });
+        return std::pair(size_t(it - texts.begin()), e.where.line);
+    };
+    std::stable_sort(errors.begin(), errors.end(),
+                     [&](auto& a, auto& b) { return rank(a) < rank(b); });
 }
 
-static fs::path under(const SearchPath& sp, const fs::path& dir) {
-    if (sp.root.empty())
-        return dir;
-    return sp.root / dir.relative_path();
-}
-
-std::vector<fs::path> findFiles(const SearchPath& sp, const std::string& name) {
-    std::vector<fs::path> out;
-    std::error_code ec;
-    for (auto& dir : sp.dirs) {  // highest priority first
-        fs::path main = under(sp, dir) / (name + ".conf");
-        if (fs::exists(main, ec) || fs::is_symlink(main, ec)) {
-            if (!masked(main))
-                out.push_back(main);
-            break;
-        }
-    }
-    std::map<std::string, fs::path> dropins;  // file name -> winning path
-    for (auto& dir : sp.dirs) {
-        fs::path d = under(sp, dir) / (name + ".conf.d");
-        if (!fs::is_directory(d, ec))
-            continue;
-        for (auto& entry : fs::directory_iterator(d, ec)) {
-            auto fname = entry.path().filename().string();
-            if (entry.path().extension() != ".conf" || dropins.count(fname))
-                continue;
-            dropins[fname] = entry.path();
-        }
-    }
-    for (auto& [fname, p] : dropins) {
-        if (!masked(p))
-            out.push_back(p);
-    }
-    return out;
-}
-
-Config parseTexts(const std::vector<std::pair<std::string, std::string>>& texts,
-                  const Schema& schema) {
-    std::vector<ConfigError> errors;
+Config parseAll(const Texts& texts, const Schema& schema, const std::string& mainName,
+                std::vector<ConfigError> errors) {
     std::vector<std::pair<std::string, RawFile>> files;
     for (auto& [name, text] : texts)
         files.emplace_back(name, readIni(text, name, errors));
-    std::string mainName = texts.empty() ? "<none>" : texts.front().first;
-    return validate(files, schema, mainName, std::move(errors));
+    Config config = mergeAndValidate(files, schema, mainName, errors);
+    if (!errors.empty()) {
+        sortErrors(errors, texts);
+        throw ConfigException(std::move(errors));
+    }
+    return config;
+}
+
+// The whole file; on failure `why` says why (EISDIR, EACCES, ...).
+bool readFile(const fs::path& p, std::string& out, std::string& why) {
+    struct Fd {
+        int fd;
+        ~Fd() {
+            if (fd >= 0)
+                ::close(fd);
+        }
+    } f{::open(p.c_str(), O_RDONLY | O_CLOEXEC)};
+    char buf[8192];
+    ssize_t n = 0;
+    while (f.fd >= 0 && (n = ::read(f.fd, buf, sizeof buf)) > 0)
+        out.append(buf, size_t(n));
+    if (f.fd < 0 || n < 0) {
+        why = std::string("cannot read file: ") + std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+Config parseTexts(const Texts& texts, const Schema& schema) {
+    return parseAll(texts, schema, texts.empty() ? "<none>" : texts.front().first, {});
 }
 
 Config parseText(std::string_view text, const std::string& fileName, const Schema& schema) {
@@ -70,24 +71,24 @@ Config parseText(std::string_view text, const std::string& fileName, const Schem
 }
 
 Config load(const SearchPath& sp, const std::string& name, const Schema& schema) {
-    std::vector<std::pair<std::string, std::string>> texts;
-    std::vector<ConfigError> unreadable;
-    for (auto& p : findFiles(sp, name)) {
-        std::ifstream in(p);
-        if (!in) {
-            unreadable.push_back(ConfigError{Location{p.string(), 0}, "", "", "cannot read file"});
-            continue;
-        }
-        std::stringstream ss;
-        ss << in.rdbuf();
-        texts.emplace_back(p.string(), ss.str());
+    Texts texts;
+    std::vector<ConfigError> errors;
+    auto files = findFiles(sp, name);
+    for (auto& p : files) {
+        std::string text, why;
+        if (readFile(p, text, why))
+            texts.emplace_back(p.string(), std::move(text));
+        else
+            errors.push_back(ConfigError{Location{p.string(), 0}, "", "", why});
     }
-    if (!unreadable.empty())
-        throw ConfigException(unreadable);
-    if (texts.empty()) {
-        return validate({}, schema, (under(sp, sp.dirs.front()) / (name + ".conf")).string(), {});
-    }
-    return parseTexts(texts, schema);
+    bool hasMain = !files.empty() && files.front().filename() == name + ".conf" &&
+                   files.front().parent_path().filename() != name + ".conf.d";
+    std::string mainName = hasMain ? files.front().string() : name + ".conf";
+    Config config = parseAll(texts, schema, mainName, std::move(errors));
+    config.files.clear();
+    for (auto& p : files)
+        config.files.push_back(p.string());
+    return config;
 }
 
 }  // namespace weft::config

@@ -7,28 +7,20 @@
 #include <utility>
 #include <vector>
 
+#include "file_set.hpp"
 #include "weft/config.hpp"
 
 namespace weft::config {
 
-struct SearchPath {
-    std::filesystem::path root;  ///< prefixes every dir (weftd --root DIR); empty = none
-    std::vector<std::filesystem::path> dirs{"/etc/weft", "/run/weft", "/usr/local/lib/weft",
-                                            "/usr/lib/weft"};
-};
-
-/// The files of component `name` ("weftd", "wireguard-mesh") in the order they apply: the
-/// main file from the highest directory that has one (a symlink to /dev/null masks it), then
-/// drop-ins "<name>.conf.d/*.conf" from all directories (same file name: the highest wins;
-/// /dev/null masks), sorted by file name.
-std::vector<std::filesystem::path> findFiles(const SearchPath& path, const std::string& name);
-
-/// Parses and validates every file of `name`. Throws ConfigException with every error found.
-/// No file at all gives the defaults.
+/// Parses and validates every file of `name` (see findFiles). Throws ConfigException with
+/// every error found in all files, ordered by file and line. No file at all gives the
+/// defaults.
 Config load(const SearchPath& path, const std::string& name, const Schema& schema);
 
-/// The same for texts given directly (unit tests of plugins).
+/// The same for texts given directly (`fileName` is used in messages), for unit tests.
 Config parseText(std::string_view text, const std::string& fileName, const Schema& schema);
+/// Several texts in the order they apply, like a main file and its drop-ins. Sections never
+/// written are located at the first file's line 0.
 Config parseTexts(const std::vector<std::pair<std::string, std::string>>& fileNameAndText,
                   const Schema& schema);
 

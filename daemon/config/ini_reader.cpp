@@ -2,143 +2,166 @@
 
 #include <ini.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
+
+#include "line_source.hpp"
 
 namespace weft::config {
 namespace {
 
 // Stands in for ';' so inih's inline-comment handling cannot cut a value; restored after.
+// Safe because lines with control characters are refused before they reach inih.
 constexpr char kSemicolon = '\x1f';
 
-std::string trim(std::string_view s) {
-    size_t b = s.find_first_not_of(" \t\r");
-    if (b == std::string_view::npos)
-        return {};
-    size_t e = s.find_last_not_of(" \t\r");
-    return std::string(s.substr(b, e - b + 1));
+bool hasControlCharacter(std::string_view s) {
+    return std::any_of(s.begin(), s.end(),
+                       [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; });
 }
 
-struct State {
-    std::string_view text;
-    size_t pos = 0;
-    unsigned nextLine = 1;  // physical line number of the next line to read
-    unsigned line = 0;      // line number of the logical line last handed to inih
-    std::string file;
-    RawFile out;
-    std::vector<ConfigError>* errors = nullptr;
-    std::string sectionHeader;  // as written, for messages
+bool validKeyName(std::string_view k) {
+    return !k.empty() && std::all_of(k.begin(), k.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+    });
+}
 
-    void error(const std::string& key, const std::string& reason) {
-        errors->push_back(ConfigError{Location{file, line}, sectionHeader, key, reason});
-    }
+std::string tooLong(size_t n) {
+    return "line too long (" + std::to_string(n) + " characters, limit " +
+           std::to_string(kMaxLine) + ")";
+}
 
-    // The next logical line: physical lines joined over trailing backslashes.
-    bool nextLogical(std::string& logical) {
-        if (pos >= text.size())
+class Reader {
+  public:
+    Reader(std::string_view text, const std::string& file, std::vector<ConfigError>& errors)
+        : lines_(text), file_(file), errors_(errors) {}
+
+    // What inih gets for the next logical line ("" when the line was refused); false at
+    // the end of the text.
+    bool next(std::string& forInih) {
+        if (!lines_.next(current_))
             return false;
-        line = nextLine;
-        logical.clear();
-        while (pos < text.size()) {
-            size_t nl = text.find('\n', pos);
-            std::string_view phys =
-                text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
-            pos = nl == std::string_view::npos ? text.size() : nl + 1;
-            ++nextLine;
-            std::string t = trim(phys);
-            bool comment = logical.empty() && (t.empty() || t[0] == '#' || t[0] == ';');
-            if (!comment && !t.empty() && t.back() == '\\') {
-                t.pop_back();
-                logical += trim(t) + " ";
-                continue;
-            }
-            logical += comment ? "" : t;
-            break;
-        }
-        logical = trim(logical);
+        forInih = feed(current_.text);
         return true;
     }
 
-    // What inih should see for this logical line ("" for nothing).
+    // inih's handler: one Key=value of the line just fed.
+    void assignment(const char* key, const char* value) {
+        std::string v = value;
+        std::replace(v.begin(), v.end(), kSemicolon, ';');
+        out_.assignments.push_back(RawAssignment{here(), out_.sections.size() - 1, key, v});
+    }
+
+    RawFile take() { return std::move(out_); }
+
+  private:
+    Location here() const { return Location{file_, current_.line}; }
+
+    void error(const std::string& key, const std::string& reason) {
+        errors_.push_back(ConfigError{here(), header_, key, reason});
+    }
+
     std::string feed(const std::string& l) {
-        if (l.empty())
+        if (hasControlCharacter(l)) {
+            error("", "line contains a control character");
             return {};
-        if (l.front() == '[') {
-            if (l.back() != ']') {
-                error("", "malformed section header; expected [Name] or [Name id]");
-                return {};
-            }
-            std::string inner = trim(std::string_view(l).substr(1, l.size() - 2));
-            sectionHeader = inner;
-            RawSection s{Location{file, line}, inner, ""};
-            if (auto sp = inner.find_first_of(" \t"); sp != std::string::npos) {
-                s.name = inner.substr(0, sp);
-                s.id = trim(std::string_view(inner).substr(sp));
-            }
-            if (s.name.empty())
-                error("", "empty section name");
-            out.sections.push_back(s);
-            return l;
         }
-        auto eq = l.find('=');
-        std::string key =
-            eq == std::string::npos ? std::string() : trim(std::string_view(l).substr(0, eq));
-        if (eq == std::string::npos || key.empty()) {
-            error("", "expected Key=value (\"Key: value\" and bare words are not allowed)");
+        if (l.front() == '[')
+            return sectionHeader(l);
+        return keyValue(l);
+    }
+
+    std::string sectionHeader(const std::string& l) {
+        sawHeader_ = true;
+        inSection_ = false;  // until this header proves valid: drop its lines silently
+        header_.clear();
+        std::string inner = trim(std::string_view(l).substr(1, l.size() - 1));
+        if (!inner.empty() && inner.back() == ']')
+            inner = trim(std::string_view(inner).substr(0, inner.size() - 1));
+        RawSection s{here(), inner, ""};
+        if (auto sp = inner.find_first_of(" \t"); sp != std::string::npos) {
+            s.name = inner.substr(0, sp);
+            s.id = trim(std::string_view(inner).substr(sp));
+        }
+        if (l.back() != ']' || s.name.empty() || inner.find_first_of("[]") != std::string::npos) {
+            error("", "malformed section header; expected [Name] or [Name id]");
             return {};
         }
         if (l.size() > kMaxLine) {
-            error(key, "line too long (" + std::to_string(l.size()) + " characters, limit " +
-                           std::to_string(kMaxLine) + "); split the list over repeated " + key +
-                           "= lines");
+            error("", tooLong(l.size()));
             return {};
         }
-        if (out.sections.empty()) {
+        header_ = s.header();
+        out_.sections.push_back(s);
+        inSection_ = true;
+        return "[" + s.name + "]";  // inih only needs to know a section started
+    }
+
+    std::string keyValue(const std::string& l) {
+        auto eq = l.find('=');
+        if (eq == std::string::npos) {
+            error("", "expected Key=value");
+            return {};
+        }
+        std::string key = trim(std::string_view(l).substr(0, eq));
+        if (key.empty()) {
+            error("", "expected Key=value; the key is missing");
+            return {};
+        }
+        if (!validKeyName(key)) {
+            error("", "expected Key=value; '" + key +
+                          "' is not a key name (letters, digits, '_', '-', '.')");
+            return {};
+        }
+        if (l.size() > kMaxLine) {
+            error(key, tooLong(l.size()) + "; split the list over repeated " + key + "= lines");
+            return {};
+        }
+        if (!sawHeader_) {
             error(key, "assignment outside of any section");
             return {};
         }
-        std::string protectedLine = l;
-        for (char& c : protectedLine) {
-            if (c == ';')
-                c = kSemicolon;
-        }
-        return protectedLine;
+        if (!inSection_)
+            return {};  // its section header was refused: already reported
+        // Normalized so inih splits at our '=' and keeps every ';' of the value.
+        std::string line = key + "=" + trim(std::string_view(l).substr(eq + 1));
+        std::replace(line.begin(), line.end(), ';', kSemicolon);
+        return line;
     }
+
+    LineSource lines_;
+    LogicalLine current_;
+    const std::string& file_;
+    std::vector<ConfigError>& errors_;
+    RawFile out_;
+    std::string header_;      // of the current section, for messages
+    bool sawHeader_ = false;  // any section header, even a refused one
+    bool inSection_ = false;  // the current section header was accepted
 };
 
-char* reader(char* buf, int size, void* stream) {
-    auto* st = static_cast<State*>(stream);
-    std::string logical;
-    if (!st->nextLogical(logical))
+char* readLine(char* buf, int size, void* stream) {
+    std::string line;
+    if (!static_cast<Reader*>(stream)->next(line))
         return nullptr;
-    std::string f = st->feed(logical);
-    size_t n = std::min(f.size(), size_t(size - 2));
-    std::memcpy(buf, f.data(), n);
-    buf[n] = '\n';
-    buf[n + 1] = '\0';
+    // Lines are at most kMaxLine long here; the check keeps inih's buffer safe regardless.
+    size_t n = std::min(line.size(), size_t(size - 1));
+    std::memcpy(buf, line.data(), n);
+    buf[n] = '\0';
     return buf;
 }
 
-int handler(void* user, const char*, const char* name, const char* value) {
-    auto* st = static_cast<State*>(user);
-    std::string v = value ? value : "";
-    for (char& c : v) {
-        if (c == kSemicolon)
-            c = ';';
-    }
-    st->out.assignments.push_back(
-        RawAssignment{Location{st->file, st->line}, int(st->out.sections.size()) - 1, name, v});
+int onKeyValue(void* user, const char*, const char* key, const char* value) {
+    static_cast<Reader*>(user)->assignment(key, value);
     return 1;
 }
 
 }  // namespace
 
 RawFile readIni(std::string_view text, const std::string& file, std::vector<ConfigError>& errors) {
-    State st;
-    st.text = text;
-    st.file = file;
-    st.errors = &errors;
-    ini_parse_stream(&reader, &st, &handler, &st);
-    return std::move(st.out);
+    Reader reader(text, file, errors);
+    // inih's own error result can only concern lines we refused and reported already.
+    ini_parse_stream(&readLine, &reader, &onKeyValue, &reader);
+    return reader.take();
 }
 
 }  // namespace weft::config

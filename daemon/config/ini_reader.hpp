@@ -1,12 +1,13 @@
-// Reads one INI file with inih, line-aware.
+// Reads one INI file with inih, line-aware, with systemd syntax.
 //
-// inih (Debian r55) gives its handler no line numbers, no callback on a section without keys,
-// treats indented lines as continuations, cuts values at " ;" and accepts "Key: value". We
-// feed it through ini_parse_stream with our own reader, which sees every raw line first: it
-// counts lines, joins "\" continuations, records section headers, and turns what systemd
-// syntax does not allow into errors before inih sees it.
+// inih (Debian r55) gives its handler no line numbers and no callback on a section without
+// keys, treats indented lines as continuations, cuts values at " ;", accepts "Key: value" and
+// has a 200-byte line buffer. We feed it through ini_parse_stream with our own reader, which
+// sees every raw line first: it counts lines, joins "\" continuations, records section
+// headers, and turns what systemd syntax does not allow into errors before inih sees it.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,12 +20,14 @@ namespace weft::config {
 struct RawSection {
     Location where;
     std::string name, id;
+    /// "Peer node-b": the header for messages.
+    std::string header() const { return id.empty() ? name : name + " " + id; }
 };
 
-/// One Key=value line, with the section it belongs to (index into `sections`, -1 = none).
+/// One Key=value line, with the section it belongs to (index into RawFile::sections).
 struct RawAssignment {
     Location where;
-    int section = -1;
+    size_t section = 0;
     std::string key, value;
 };
 
@@ -33,10 +36,12 @@ struct RawFile {
     std::vector<RawAssignment> assignments;
 };
 
-/// inih's line buffer is 200 bytes: the longest line we can pass it.
+/// inih's line buffer is 200 bytes including the terminating NUL: the longest line we can
+/// hand it.
 constexpr size_t kMaxLine = 199;
 
-/// Parses `text` (named `file` in messages). Syntax errors are appended to `errors`.
+/// Parses `text` (named `file` in messages). Syntax errors are appended to `errors`; lines
+/// with errors are left out of the result, so they cause no follow-up errors.
 RawFile readIni(std::string_view text, const std::string& file, std::vector<ConfigError>& errors);
 
 }  // namespace weft::config

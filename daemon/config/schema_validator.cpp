@@ -2,35 +2,37 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
+#include "suggest.hpp"
 #include "value_parser.hpp"
 
 namespace weft::config {
 namespace {
 
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return char(std::tolower(c)); });
-    return s;
+std::string unknown(const std::string& what, const std::string& word,
+                    const std::vector<std::string>& known) {
+    auto hint = suggest(word, known);
+    return "unknown " + what + " '" + word + "'" +
+           (hint.empty() ? "" : "; did you mean '" + hint + "'?");
 }
 
-// Optimal string alignment distance (Damerau-Levenshtein with adjacent transpositions).
-size_t distance(const std::string& a, const std::string& b) {
-    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-    for (size_t i = 0; i <= a.size(); ++i)
-        d[i][0] = i;
-    for (size_t j = 0; j <= b.size(); ++j)
-        d[0][j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        for (size_t j = 1; j <= b.size(); ++j) {
-            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-            }
-        }
+bool validId(const std::string& id) {
+    return id.size() <= 64 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+               return std::isalnum(c) || c == '_' || c == '.' || c == '-';
+           });
+}
+
+std::string header(const Section& s) {
+    return s.id.empty() ? s.name : s.name + " " + s.id;
+}
+
+std::vector<Setting>& slot(Section& s, const std::string& key) {
+    for (auto& [k, v] : s.values) {
+        if (k == key)
+            return v;
     }
-    return d[a.size()][b.size()];
+    return s.values.emplace_back(key, std::vector<Setting>{}).second;
 }
 
 class Merger {
@@ -45,23 +47,18 @@ class Merger {
         for (auto& s : raw.sections)
             opened.push_back(open(s));
         for (auto& a : raw.assignments) {
-            if (a.section < 0 || opened[size_t(a.section)] < 0)
-                continue;  // already reported
-            assign(config_.sections[size_t(opened[size_t(a.section)])], a);
+            if (int i = opened[a.section]; i >= 0)
+                assign(size_t(i), a);
         }
     }
 
     Config finish(const std::string& mainName) {
         for (auto& spec : schema_.sections) {
-            if (!spec.named && !config_.section(spec.name)) {
-                Section s;
-                s.name = spec.name;
-                s.where = Location{mainName, 0};
-                config_.sections.push_back(s);
-            }
+            if (!spec.named && !config_.section(spec.name))
+                add(Section{spec.name, "", Location{mainName, 0}, {}});
         }
-        for (auto& s : config_.sections)
-            defaults(s);
+        for (size_t i = 0; i < config_.sections.size(); ++i)
+            complete(i);
         return std::move(config_);
     }
 
@@ -79,147 +76,113 @@ class Merger {
         errors_.push_back(ConfigError{where, section, key, reason});
     }
 
+    int add(Section s) {
+        config_.sections.push_back(std::move(s));
+        mentioned_.emplace_back();
+        invalid_.emplace_back();
+        return int(config_.sections.size() - 1);
+    }
+
+    // The index of the section instance `raw` opens (merged across files), or -1 if refused.
     int open(const RawSection& raw) {
-        std::string header = raw.id.empty() ? raw.name : raw.name + " " + raw.id;
         const SectionSpec* sp = spec(raw.name);
+        std::string why;
         if (!sp) {
             std::vector<std::string> names;
             for (auto& s : schema_.sections)
                 names.push_back(s.name);
-            auto hint = suggest(raw.name, names);
-            error(raw.where, header, "",
-                  "unknown section '" + raw.name + "'" +
-                      (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
-            return -1;
+            why = unknown("section", raw.name, names);
+        } else if (sp->named && raw.id.empty()) {
+            why = "section needs a name: [" + raw.name + " NAME]";
+        } else if (!sp->named && !raw.id.empty()) {
+            why = "section [" + raw.name + "] takes no name";
+        } else if (!validId(raw.id)) {
+            why = "'" + raw.id + "' is not a valid section name (letters, digits, '_', '.', '-')";
         }
-        if (sp->named && raw.id.empty()) {
-            error(raw.where, header, "", "section needs a name: [" + raw.name + " NAME]");
-            return -1;
-        }
-        if (!sp->named && !raw.id.empty()) {
-            error(raw.where, header, "", "section [" + raw.name + "] takes no name");
-            return -1;
-        }
-        if (sp->named && !std::all_of(raw.id.begin(), raw.id.end(), [](unsigned char c) {
-                return std::isalnum(c) || c == '_' || c == '.' || c == '-';
-            })) {
-            error(raw.where, header, "",
-                  "'" + raw.id + "' is not a valid name (letters, digits, _ . -)");
+        if (!why.empty()) {
+            error(raw.where, raw.header(), "", why);
             return -1;
         }
         for (size_t i = 0; i < config_.sections.size(); ++i) {
-            auto& s = config_.sections[i];
-            if (s.name == raw.name && s.id == raw.id)
-                return int(i);  // merged across files
+            if (config_.sections[i].name == raw.name && config_.sections[i].id == raw.id)
+                return int(i);
         }
-        Section s;
-        s.name = raw.name;
-        s.id = raw.id;
-        s.where = raw.where;
-        config_.sections.push_back(s);
-        return int(config_.sections.size() - 1);
+        return add(Section{raw.name, raw.id, raw.where, {}});
     }
 
-    std::vector<Setting>& slot(Section& s, const std::string& key) {
-        for (auto& [k, v] : s.values) {
-            if (k == key)
-                return v;
-        }
-        s.values.emplace_back(key, std::vector<Setting>{});
-        return s.values.back().second;
-    }
-
-    void assign(Section& s, const RawAssignment& a) {
+    void assign(size_t index, const RawAssignment& a) {
+        Section& s = config_.sections[index];
         const SectionSpec* sp = spec(s.name);
-        std::string header = s.id.empty() ? s.name : s.name + " " + s.id;
         auto it = std::find_if(sp->keys.begin(), sp->keys.end(),
                                [&](auto& k) { return k.name == a.key; });
         if (it == sp->keys.end()) {
             std::vector<std::string> keys;
             for (auto& k : sp->keys)
                 keys.push_back(k.name);
-            auto hint = suggest(a.key, keys);
-            error(a.where, header, a.key,
-                  "unknown key '" + a.key + "'" +
-                      (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+            error(a.where, header(s), a.key, unknown("key", a.key, keys));
             return;
         }
+        mentioned_[index].insert(a.key);
         auto& values = slot(s, a.key);
-        if (a.value.empty()) {  // "Key=" resets a list, or unsets a single key (back to default)
+        // "Key=" empties a list, and unsets a single key (so its default applies again).
+        if (a.value.empty() || !it->repeated)
             values.clear();
+        if (a.value.empty())
             return;
-        }
-        std::vector<std::string> parts{a.value};
-        if (it->repeated && splitsOnWhitespace(it->type)) {
-            parts.clear();
-            size_t i = 0;
-            while (i < a.value.size()) {
-                size_t j = a.value.find_first_of(" \t", i);
-                if (j == std::string::npos)
-                    j = a.value.size();
-                if (j > i)
-                    parts.push_back(a.value.substr(i, j - i));
-                i = j + 1;
-            }
-        }
-        if (!it->repeated)
-            values.clear();
-        for (auto& part : parts) {
-            auto r = parseValue(*it, part);
+        for (auto& word : valueWords(*it, a.value)) {
+            auto r = parseValue(*it, word);
             if (auto* why = std::get_if<std::string>(&r)) {
-                error(a.where, header, a.key, *why);
-                continue;
+                error(a.where, header(s), a.key, *why);
+                invalid_[index].insert(a.key);
+            } else {
+                values.push_back(Setting{a.where, word, std::get<Value>(r)});
             }
-            values.push_back(Setting{a.where, part, std::get<Value>(r)});
         }
     }
 
-    void defaults(Section& s) {
-        const SectionSpec* sp = spec(s.name);
-        std::string header = s.id.empty() ? s.name : s.name + " " + s.id;
-        for (auto& k : sp->keys) {
+    // Defaults and required keys, once everything is merged.
+    void complete(size_t index) {
+        Section& s = config_.sections[index];
+        for (auto& k : spec(s.name)->keys) {
             if (s.has(k.name))
                 continue;
-            if (k.defaultValue) {
-                auto r = parseValue(k, *k.defaultValue);
-                if (auto* v = std::get_if<Value>(&r)) {
-                    slot(s, k.name).push_back(Setting{s.where, *k.defaultValue, *v});
-                }
-            } else if (k.required) {
-                error(s.where, header, k.name, "required key is missing");
-            }
+            // An explicitly emptied list stays empty; a single key falls back to its default.
+            bool emptied = k.repeated && mentioned_[index].count(k.name);
+            if (k.defaultValue && !emptied)
+                applyDefault(s, k);
+            // A key given with a bad value is reported once, not also as missing.
+            if (k.required && !s.has(k.name) && !invalid_[index].count(k.name))
+                error(s.where, header(s), k.name, "required key is missing");
+        }
+    }
+
+    void applyDefault(Section& s, const KeySpec& k) {
+        auto& values = slot(s, k.name);
+        for (auto& word : valueWords(k, *k.defaultValue)) {
+            auto r = parseValue(k, word);
+            if (auto* why = std::get_if<std::string>(&r))  // a bug in the plugin's schema
+                error(s.where, header(s), k.name, "invalid default in the schema: " + *why);
+            else
+                values.push_back(Setting{s.where, word, std::get<Value>(r)});
         }
     }
 
     const Schema& schema_;
     std::vector<ConfigError>& errors_;
     Config config_;
+    std::vector<std::set<std::string>> mentioned_;  // per section: keys assigned at all
+    std::vector<std::set<std::string>> invalid_;    // per section: keys with a bad value
 };
 
 }  // namespace
 
-std::string suggest(const std::string& word, const std::vector<std::string>& candidates) {
-    std::string best;
-    size_t bestD = 3;
-    for (auto& c : candidates) {
-        size_t d = distance(lower(word), lower(c));
-        if (d < bestD) {
-            bestD = d;
-            best = c;
-        }
-    }
-    return best;
-}
-
-Config validate(const std::vector<std::pair<std::string, RawFile>>& files, const Schema& schema,
-                const std::string& mainName, std::vector<ConfigError> errors) {
+Config mergeAndValidate(const std::vector<std::pair<std::string, RawFile>>& files,
+                        const Schema& schema, const std::string& mainName,
+                        std::vector<ConfigError>& errors) {
     Merger m(schema, errors);
     for (auto& [name, raw] : files)
         m.file(name, raw);
-    Config c = m.finish(mainName);
-    if (!errors.empty())
-        throw ConfigException(errors);
-    return c;
+    return m.finish(mainName);
 }
 
 }  // namespace weft::config

@@ -1,4 +1,4 @@
-// Text -> typed Value, per ValueType, with a human reason on failure.
+// Text -> typed Value, per ValueType, with a reason for a human on failure.
 #pragma once
 
 #include <string>
@@ -9,13 +9,19 @@
 
 namespace weft::config {
 
-/// Either the parsed value or why it is not one.
+/// Either the parsed value or why the text is not one.
 using ParseResult = std::variant<Value, std::string>;
 
+/// One value (one word of a list) of the key `spec`.
 ParseResult parseValue(const KeySpec& spec, const std::string& text);
-/// Types whose repeated values may also be given space-separated on one line.
+
+/// Types whose repeated keys also take several values on one line, split on whitespace.
 bool splitsOnWhitespace(ValueType t);
-/// systemd duration syntax: "25s", "1min 30s", "500ms", "2h"; a bare number is seconds.
-std::optional<std::chrono::milliseconds> parseDuration(const std::string& text);
+/// ASCII lower case (booleans and suggestions are case-insensitive).
+std::string lower(std::string s);
+
+/// The values one assignment of `spec` gives: the text split on whitespace for repeated keys
+/// of a splitting type, else the whole text.
+std::vector<std::string> valueWords(const KeySpec& spec, const std::string& text);
 
 }  // namespace weft::config
