@@ -68,8 +68,18 @@ void Daemon::watchKernel() {
         auto ev = rtnlMonitor_->drain();
         if (ev.links)
             refreshLinks();
-        if (ev.weftRoutes || ev.weftRules || ev.links)
+        if (ev.weftRoutes || ev.weftRules) {
+            logMessage(LogLevel::Warning, {},
+                       std::string("drift: weft's ") +
+                           (ev.weftRoutes && ev.weftRules ? "routes and ip rules were"
+                            : ev.weftRoutes             ? "routes were"
+                                                        : "ip rules were") +
+                           " changed by someone else; repairing");
+        }
+        if (ev.weftRoutes || ev.weftRules || ev.links) {
+            engines_.routes->invalidate();  // the kernel (a downed link) or someone else
             requestReconcile();
+        }
     });
 }
 
@@ -233,7 +243,13 @@ int Daemon::run() {
         auto half = std::chrono::milliseconds(watchdogUsec / 2000);
         loop_.addTimer(half, true, [] { sd_notify(0, "WATCHDOG=1"); });
     }
-    resyncTimer_ = loop_.addTimer(settings_.resyncInterval, true, [this] { requestReconcile(); });
+    resyncTimer_ = loop_.addTimer(settings_.resyncInterval, true, [this] {
+        // Routes and rules are read back once in a while. nftables is not: weft's tables are
+        // owned (nobody else can change them) or watched, and the kernel needs a second or
+        // more to dump a 100,000-element interval set.
+        engines_.routes->invalidate();
+        requestReconcile();
+    });
     reconcileNow();
     bus_->requestName("org.weft.Weft1");
     sd_notify(0, "READY=1");

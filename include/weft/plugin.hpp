@@ -33,7 +33,7 @@
 #include "weft/state.hpp"
 
 /// Bumped whenever a type in include/weft/ changes layout or a virtual call changes.
-#define WEFT_PLUGIN_ABI 1
+#define WEFT_PLUGIN_ABI 2
 
 namespace weft {
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "weft/config.hpp"
+#include "weft/nft_elements.hpp"
 #include "weft/prefix.hpp"
 
 namespace weft {
@@ -25,7 +26,6 @@ namespace nft {
 enum class TableFamily { Inet, Ip, Ip6 };
 enum class ChainType { Filter, Route, Nat };
 enum class Hook { Prerouting, Input, Forward, Output, Postrouting };
-enum class Verdict { Accept, Drop, Return, Continue, Jump, Goto };
 
 /// Hook attachment of a base chain. Priority as in nft: mangle = -150, filter = 0, srcnat = 100.
 struct BaseChain {
@@ -47,24 +47,6 @@ enum class DataType {
     Verdict,      ///< verdict (map data only)
 };
 
-/// A set element key: a prefix (interval sets; a host prefix in plain sets),
-/// a port or port range, a 32-bit number (mark, proto, hash bucket) or an interface name.
-using ElementKey = std::variant<Prefix, PortRange, uint32_t, std::string>;
-
-/// Verdict data of a verdict map.
-struct VerdictData {
-    Verdict verdict = Verdict::Accept;
-    std::string chain;  ///< for Jump / Goto
-    auto operator<=>(const VerdictData&) const = default;
-};
-using ElementData = std::variant<uint32_t, Address, VerdictData>;
-
-struct Element {
-    ElementKey key;
-    std::optional<ElementData> data;  ///< maps only
-    auto operator<=>(const Element&) const = default;
-};
-
 /// A named set (no data type) or map (with data type).
 struct Set {
     std::string name;
@@ -72,7 +54,7 @@ struct Set {
     std::optional<DataType> dataType;             ///< set => map
     bool interval = false;                        ///< prefixes and ranges as elements
     std::optional<std::chrono::seconds> timeout;  ///< default element timeout
-    std::vector<Element> elements;  ///< order does not matter; diffed element by element
+    ElementSet elements;  ///< keep and edit it: unchanged chunks are skipped by the diff
     auto operator<=>(const Set&) const = default;
 };
 

@@ -14,11 +14,10 @@ void addRules(std::vector<BatchMessage>& out, const Target& target, const Chain&
         out.push_back(newRule(target, c.name, r));
 }
 
-// Elements of `a` whose key is not in `b` with the same data.
-std::vector<Element> minus(const std::vector<Element>& a, const std::vector<Element>& b) {
-    std::vector<Element> out;
-    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-    return out;
+// Every element of a set created from nothing, checked for overlaps.
+std::vector<Element> allElements(const Set& s) {
+    checkNoOverlap(s);
+    return s.elements.toVector();
 }
 
 }  // namespace
@@ -33,7 +32,7 @@ std::vector<BatchMessage> createTable(const Target& target, const std::string& o
         out.push_back(newChain(target, c.name, want.chains.at(c.name)));
     for (auto& [name, s] : want.sets) {
         out.push_back(newSet(target, s, setId++));
-        for (auto& m : setElements(target, s, s.elements, true))
+        for (auto& m : setElements(target, s, allElements(s), true))
             out.push_back(std::move(m));
     }
     for (auto& c : t.chains)
@@ -99,12 +98,14 @@ std::set<std::string> diffSets(Phases& ph, const Target& target, const TableView
         auto h = have.sets.find(name);
         if (h == have.sets.end() || !sameDefinition(h->second, s)) {
             ph.setAdds.push_back(newSet(target, s, setId++));
-            append(ph.setAdds, setElements(target, s, s.elements, true));
+            append(ph.setAdds, setElements(target, s, allElements(s), true));
             continue;
         }
         // Element-level diff: deletions first, so a replaced interval never overlaps itself.
-        append(ph.elemDels, setElements(target, s, minus(h->second.elements, s.elements), false));
-        append(ph.setAdds, setElements(target, s, minus(s.elements, h->second.elements), true));
+        auto d = ElementSet::diff(h->second.elements, s.elements);
+        checkNoOverlap(s, d.added);
+        append(ph.elemDels, setElements(target, s, d.removed, false));
+        append(ph.setAdds, setElements(target, s, d.added, true));
     }
     return replaced;
 }

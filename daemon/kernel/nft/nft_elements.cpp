@@ -88,17 +88,16 @@ uint16_t port(const std::vector<uint8_t>& k) {
 }
 
 // Interval sets: [start, end) pairs (no end: up to the top of the key space).
-std::vector<Element> intervalElements(const Set& def, std::vector<RawElem> raw) {
+ElementSet intervalElements(const Set& def, std::vector<RawElem> raw) {
     std::sort(raw.begin(), raw.end(), [](auto& a, auto& b) {
         return a.key != b.key ? a.key < b.key : a.end > b.end;  // an end before a start
     });
     bool addresses = def.keyType == DataType::Ipv4Addr || def.keyType == DataType::Ipv6Addr;
-    std::vector<Prefix> prefixes;
     std::vector<Element> out;
     auto add = [&](const std::vector<uint8_t>& first, const std::vector<uint8_t>& last) {
-        if (addresses) {
+        if (addresses) {  // weft writes prefixes, so a range is one prefix (adjacent ones stay apart)
             for (auto& p : coverRange(addressOf(first), addressOf(last)))
-                prefixes.push_back(p);
+                out.push_back(Element{p, {}});
         } else {
             out.push_back(Element{PortRange{port(first), port(last)}, {}});
         }
@@ -114,9 +113,7 @@ std::vector<Element> intervalElements(const Set& def, std::vector<RawElem> raw) 
     }
     if (open)
         add(start, std::vector<uint8_t>(start.size(), 0xff));
-    for (auto& p : PrefixSet(prefixes).prefixes())
-        out.push_back(Element{p, {}});
-    return out;
+    return ElementSet(std::move(out));
 }
 
 ElementKey plainKey(DataType t, const std::vector<uint8_t>& k) {
@@ -165,14 +162,14 @@ RawElem rawElement(const Set& def, nftnl_set_elem* e) {
     return r;
 }
 
-std::vector<Element> decodeElements(const Set& def, std::vector<RawElem> raw) {
+ElementSet decodeElements(const Set& def, std::vector<RawElem> raw) {
     if (def.interval)
         return intervalElements(def, std::move(raw));
-    Set s = def;
-    s.elements.clear();
+    std::vector<Element> out;
+    out.reserve(raw.size());
     for (auto& r : raw)
-        s.elements.push_back(Element{plainKey(def.keyType, r.key), r.data});
-    return canonicalElements(s);
+        out.push_back(Element{plainKey(def.keyType, r.key), r.data});
+    return ElementSet(std::move(out));
 }
 
 }  // namespace weft::kernel::nft

@@ -21,8 +21,8 @@ struct RawElem {
 /// Reads one kernel element of a set of type `def` (key, end flag, mark/address/verdict data).
 RawElem rawElement(const weft::nft::Set& def, nftnl_set_elem* e);
 
-/// The canonical elements of `def` from the kernel's list: interval starts and ends become
-/// the minimal prefix cover (address sets) or port ranges; plain keys become typed keys.
-std::vector<weft::nft::Element> decodeElements(const weft::nft::Set& def, std::vector<RawElem> raw);
+/// The elements of `def` from the kernel's list: interval starts and ends become prefixes
+/// (address sets) or port ranges; plain keys become typed keys.
+weft::nft::ElementSet decodeElements(const weft::nft::Set& def, std::vector<RawElem> raw);
 
 }  // namespace weft::kernel::nft

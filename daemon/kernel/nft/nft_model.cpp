@@ -3,6 +3,7 @@
 #include <linux/netfilter.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "nft_expr.hpp"
 
@@ -53,25 +54,64 @@ uint64_t ruleHash(const Rule& rule) {
     return h;
 }
 
-std::vector<Element> canonicalElements(const Set& set) {
-    std::vector<Element> out;
-    bool prefixKeys = set.keyType == DataType::Ipv4Addr || set.keyType == DataType::Ipv6Addr;
-    if (set.interval && prefixKeys && !set.dataType) {
-        std::vector<Prefix> ps;
-        for (auto& e : set.elements) {
-            if (auto* p = std::get_if<Prefix>(&e.key))
-                ps.push_back(*p);
-        }
-        PrefixSet merged(ps);
-        for (auto& p : merged.prefixes())
-            out.push_back(Element{p, {}});
-        return out;
+namespace {
+
+bool overlap(const ElementKey& a, const ElementKey& b) {
+    if (auto* p = std::get_if<Prefix>(&a)) {
+        auto* q = std::get_if<Prefix>(&b);
+        return q && p->overlaps(*q);
     }
-    out = set.elements;
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end(), [](auto& a, auto& b) { return a.key == b.key; }),
-              out.end());
-    return out;
+    if (auto* p = std::get_if<PortRange>(&a)) {
+        auto* q = std::get_if<PortRange>(&b);
+        return q && p->first <= q->last && q->first <= p->last;
+    }
+    return false;
+}
+
+std::string keyText(const ElementKey& k) {
+    if (auto* p = std::get_if<Prefix>(&k))
+        return p->str();
+    if (auto* r = std::get_if<PortRange>(&k))
+        return r->str();
+    return "?";
+}
+
+}  // namespace
+
+// Sorted keys overlap somewhere only if some neighbours do (a key that covers a later one
+// covers everything in between), so checking each added element against its two neighbours
+// is enough when the rest of the set was clean.
+namespace {
+
+[[noreturn]] void overlapping(const Set& set, const ElementKey& a, const ElementKey& b) {
+    throw std::invalid_argument("set " + set.name + ": elements " + keyText(a) + " and " +
+                                keyText(b) +
+                                " overlap (an interval set needs disjoint elements; build it "
+                                "from a PrefixSet)");
+}
+
+}  // namespace
+
+void checkNoOverlap(const Set& set, const std::vector<Element>& added) {
+    if (!set.interval)
+        return;
+    for (auto& e : added) {
+        for (auto* n : {set.elements.before(e.key), set.elements.after(e.key)}) {
+            if (n && overlap(n->key, e.key))
+                overlapping(set, n->key, e.key);
+        }
+    }
+}
+
+void checkNoOverlap(const Set& set) {
+    if (!set.interval)
+        return;
+    const Element* prev = nullptr;
+    for (auto& e : set.elements) {
+        if (prev && overlap(prev->key, e.key))
+            overlapping(set, prev->key, e.key);
+        prev = &e;
+    }
 }
 
 bool sameDefinition(const Set& a, const Set& b) {
@@ -84,9 +124,7 @@ TableView viewOf(const Table& t) {
     v.family = t.family;
     v.name = t.name;
     for (auto& s : t.sets) {
-        Set c = s;
-        c.elements = canonicalElements(s);
-        v.sets[s.name] = std::move(c);
+        v.sets[s.name] = s;  // shares the elements' chunks
     }
     for (auto& c : t.chains) {
         ChainView cv{c.base, {}};

@@ -2,7 +2,7 @@
 //
 // Rules are identified by a hash of their typed content, stored in the rule's userdata, so
 // comparing a chain is comparing hash lists, and adopting a table needs no bytecode decoding.
-// Interval-set elements are kept as a canonical prefix list (PrefixSet order).
+// Set elements are kept as the desired ElementSet itself, so a cached view shares its chunks.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +31,7 @@ struct ChainView {
 struct TableView {
     TableFamily family = TableFamily::Inet;
     std::string name;
-    std::map<std::string, weft::nft::Set> sets;  ///< elements canonical and sorted
+    std::map<std::string, weft::nft::Set> sets;
     std::map<std::string, ChainView> chains;
 };
 
@@ -54,8 +54,11 @@ constexpr uint8_t kRuleHashUdata = 0x57;
 /// Stable 64-bit identity of a rule (FNV-1a of its canonical text).
 uint64_t ruleHash(const weft::nft::Rule& rule);
 
-/// Sorted, deduplicated elements; interval sets of prefixes as a minimal prefix cover.
-std::vector<weft::nft::Element> canonicalElements(const weft::nft::Set& set);
+/// Throws std::invalid_argument naming the set and two elements when one of `added` overlaps
+/// a neighbour in an interval set (the kernel would refuse it half-way through the batch).
+void checkNoOverlap(const weft::nft::Set& set, const std::vector<weft::nft::Element>& added);
+/// The same for every element of the set, in one pass.
+void checkNoOverlap(const weft::nft::Set& set);
 /// The same set definition (everything but the elements)?
 bool sameDefinition(const weft::nft::Set& a, const weft::nft::Set& b);
 

@@ -23,6 +23,11 @@ uint32_t RouteEngine::portId() const {
     return sock_->portId();
 }
 
+void RouteEngine::invalidate() {
+    convergedRoutes_.clear();
+    convergedRules_.clear();
+}
+
 namespace {
 
 using Ranges = std::vector<std::pair<uint32_t, uint32_t>>;
@@ -82,6 +87,9 @@ std::map<RouteKey, Route> wanted(const std::vector<Route>& desired, const Ranges
 
 ApplyResult RouteEngine::applyRoutes(const std::vector<Route>& desired, const Ranges& tables) {
     ApplyResult res;
+    if (auto c = convergedRoutes_.find(tables); c != convergedRoutes_.end() && c->second == desired)
+        return res;
+    convergedRoutes_.erase(tables);
     auto want = wanted(desired, tables, res);
     KernelView have;
     if (NlStatus st = readRoutes(*sock_, protocol_, tables, have); !st.ok()) {
@@ -125,14 +133,18 @@ ApplyResult RouteEngine::applyRoutes(const std::vector<Route>& desired, const Ra
         else if (st.ok())
             ++res.changes;
     }
+    if (res.ok())
+        convergedRoutes_[tables] = desired;
     return res;
 }
 
 ApplyResult RouteEngine::removeAll() {
+    invalidate();
     ApplyResult rules = applyRules({}, {0, UINT32_MAX});
     ApplyResult routes = applyRoutes({}, {{0, UINT32_MAX}});
     rules.errors.insert(rules.errors.end(), routes.errors.begin(), routes.errors.end());
     rules.changes += routes.changes;
+    invalidate();  // the per-range records no longer hold
     return rules;
 }
 

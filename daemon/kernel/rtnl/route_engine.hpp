@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -45,9 +46,18 @@ class RouteEngine {
     /// Port id of its socket: a monitor can tell weft's own changes by it.
     uint32_t portId() const;
 
+    /// Forgets what it last converged, so the next apply reads the kernel again. Until then an
+    /// apply with the same desired state as the last successful one (same ranges) sends and
+    /// reads nothing: call this whenever the kernel may have changed behind weft's back (a
+    /// route/rule/link event from the monitor, a monitor overrun, the periodic resync).
+    void invalidate();
+
   private:
+    using Ranges = std::vector<std::pair<uint32_t, uint32_t>>;
     uint8_t protocol_;
     std::unique_ptr<rtnl::NlSocket> sock_;
+    std::map<Ranges, std::vector<Route>> convergedRoutes_;  ///< by table ranges
+    std::map<std::pair<uint32_t, uint32_t>, std::vector<RoutingRule>> convergedRules_;
 };
 
 }  // namespace weft::kernel

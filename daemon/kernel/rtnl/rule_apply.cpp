@@ -91,6 +91,9 @@ void deleteRules(NlSocket& s, const std::vector<KernelRule>& have, const std::ve
 
 ApplyResult RouteEngine::applyRules(const std::vector<RoutingRule>& desired, Range prio) {
     ApplyResult res;
+    if (auto c = convergedRules_.find(prio); c != convergedRules_.end() && c->second == desired)
+        return res;
+    convergedRules_.erase(prio);
     auto want = wanted(desired, prio, res);
     // Usually one round, and a second read that finds nothing to do. More rounds only when a
     // delete took the wrong rule: the kernel deletes the first rule matching every field a
@@ -115,6 +118,8 @@ ApplyResult RouteEngine::applyRules(const std::vector<RoutingRule>& desired, Ran
         if (res.errors.size() > errors)
             break;
     }
+    if (res.ok())
+        convergedRules_[prio] = desired;
     return res;
 }
 

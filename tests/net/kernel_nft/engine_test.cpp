@@ -123,7 +123,7 @@ TEST_F(EngineTest, ForeignTablesSurviveEverything) {
         auto t = sampleTable("weft_a");
         ASSERT_TRUE(e.apply("probe", {t}).ok());
         t.chains[1].rules.clear();
-        t.sets[0].elements.pop_back();
+        t.sets[0].elements.erase(*Prefix::parse("192.168.1.0/24"));
         ASSERT_TRUE(e.apply("probe", {t}).ok());
         ASSERT_TRUE(e.apply("probe", {}).ok());
         ASSERT_TRUE(e.removeOwner("probe").ok());
@@ -238,7 +238,7 @@ TEST_F(EngineTest, OwnedPersistentTableOutlivesTheEngine) {
     EXPECT_NE(text.find("10.0.0.0/8"), std::string::npos);
     // A new engine takes it over and converges it.
     NftEngine e2;
-    t.sets[0].elements.pop_back();
+    t.sets[0].elements.erase(*Prefix::parse("192.168.1.0/24"));
     auto r = e2.apply("probe", {t});
     ASSERT_TRUE(r.ok()) << r.errors[0];
     EXPECT_EQ(r.changes, 1u);

@@ -25,7 +25,7 @@ TEST_F(MonitorTest, ReportsForeignChangesAndIgnoresOwn) {
     EXPECT_TRUE(mon.drain().empty());
 
     auto t = sampleTable("weft_m");
-    t.sets[0].elements.pop_back();
+    t.sets[0].elements.erase(*Prefix::parse("192.168.1.0/24"));
     ASSERT_TRUE(e.apply("probe", {t, sampleTable("weft_n")}).ok());
     EXPECT_TRUE(mon.drain().empty()) << "our own change was reported";
 

@@ -44,8 +44,8 @@ size_t count(const std::string& hay, const std::string& needle) {
     return n;
 }
 
-std::vector<Element> v4Elements(size_t n, uint8_t length, uint32_t base) {
-    std::vector<Element> out;
+ElementSet v4Elements(size_t n, uint8_t length, uint32_t base) {
+    ElementSet out;
     uint32_t step = length == 32 ? 2 : 2u << (32 - length);  // a gap after each: no merging
     for (size_t i = 0; i < n; ++i) {
         uint32_t a = base + uint32_t(i) * step;

@@ -25,7 +25,7 @@ size_t count(const std::string& hay, const std::string& needle);
 
 /// `n` distinct IPv4 /32 elements starting at 10.0.0.0 (or /24 prefixes when `length` is 24),
 /// none adjacent, so none merge.
-std::vector<weft::nft::Element> v4Elements(size_t n, uint8_t length, uint32_t base = 0x0a000000);
+weft::nft::ElementSet v4Elements(size_t n, uint8_t length, uint32_t base = 0x0a000000);
 
 /// A small table: set `dst4` (interval) and a filter base chain plus a regular chain `tag`.
 weft::nft::Table sampleTable(const std::string& name);

@@ -51,7 +51,7 @@ TEST_F(SetsTest, OneElementMoreSendsOneElement) {
         EXPECT_EQ(r.changes, 1u);
         EXPECT_EQ(e.lastBatchStats().messages, 1u);
         EXPECT_EQ(e.lastBatchStats().elements, 1u);
-        s.elements.erase(s.elements.begin() + 5);
+        s.elements.erase(*Prefix::parse("10.0.0.10/32"));  // the 6th element
         r = e.apply("probe", {withSet(s)});
         ASSERT_TRUE(r.ok()) << r.errors[0];
         EXPECT_EQ(e.lastBatchStats().elements, 1u);
@@ -76,7 +76,8 @@ TEST_F(SetsTest, HundredThousandIntervalElements) {
     EXPECT_EQ(count(json, "\"prefix\""), 100000u);
     expectAdoptedUnchanged(withSet(s));
     // Shrinking by half is an element diff too.
-    s.elements.resize(50000);
+    s.elements = ElementSet(std::vector<Element>(s.elements.begin(),
+                                                 std::next(s.elements.begin(), 50000)));
     r = e.apply("probe", {withSet(s)});
     ASSERT_TRUE(r.ok()) << r.errors[0];
     EXPECT_EQ(r.changes, 50000u);
@@ -108,8 +109,8 @@ TEST_F(SetsTest, EdgesOfTheAddressSpace) {
         << text;
     EXPECT_NE(text.find("elements = { 80, 1000-2000, 65000-65535 }"), std::string::npos) << text;
     expectAdoptedUnchanged(t);
-    t.sets[0].elements.pop_back();  // drop 0.0.0.0/8, keep the top host
-    t.sets[3].elements.pop_back();
+    t.sets[0].elements.erase(*Prefix::parse("0.0.0.0/8"));  // keep the top host
+    t.sets[3].elements.erase(PortRange{65000, 65535});
     r = e.apply("probe", {t});
     ASSERT_TRUE(r.ok()) << r.errors[0];
     EXPECT_EQ(r.changes, 2u);
@@ -150,7 +151,7 @@ TEST_F(SetsTest, MapsAndOtherKeyTypes) {
     EXPECT_NE(text.find("tcp"), std::string::npos) << text;
     expectAdoptedUnchanged(t);
     // A changed map value replaces that element only.
-    t.sets[0].elements[1].data = uint32_t(0x300);
+    t.sets[0].elements.insert(Element{uint32_t(1), uint32_t(0x300)});
     r = e.apply("probe", {t});
     ASSERT_TRUE(r.ok()) << r.errors[0];
     EXPECT_EQ(e.lastBatchStats().elements, 2u);  // delete the old mapping, add the new
@@ -190,6 +191,36 @@ TEST_F(SetsTest, DefinitionChangeRecreatesSetAndItsUsers) {
     r = e.apply("probe", {t});
     ASSERT_TRUE(r.ok()) << r.errors[0];
     EXPECT_EQ(listTable("inet", "weft_s").find("set dst4"), std::string::npos);
+}
+
+TEST_F(SetsTest, OverlappingIntervalsAreRefusedNamingBoth) {
+    NftEngine e(NftEngine::Options{false});
+    auto s = set("dst", DataType::Ipv4Addr, true);
+    s.elements = {Element{*Prefix::parse("10.0.0.0/8"), {}},
+                  Element{*Prefix::parse("10.1.0.0/16"), {}}};
+    auto r = e.apply("probe", {withSet(s)});
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.errors[0].find("set dst: elements 10.0.0.0/8 and 10.1.0.0/16 overlap"),
+              std::string::npos)
+        << r.errors[0];
+    EXPECT_EQ(listTable("inet", "weft_s"), "") << "nothing was sent";
+    // The same for an element added to a set already in the kernel; it stays as it was.
+    s.elements.erase(*Prefix::parse("10.1.0.0/16"));
+    s.elements.insert(Element{*Prefix::parse("192.168.0.0/16"), {}});
+    ASSERT_TRUE(e.apply("probe", {withSet(s)}).ok());
+    s.elements.insert(Element{*Prefix::parse("192.168.4.0/24"), {}});
+    r = e.apply("probe", {withSet(s)});
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.errors[0].find("192.168.0.0/16 and 192.168.4.0/24 overlap"), std::string::npos)
+        << r.errors[0];
+    EXPECT_EQ(listTable("inet", "weft_s").find("192.168.4.0"), std::string::npos);
+    // Adjacent prefixes are not an overlap: the kernel keeps them apart, and so does weft.
+    s.elements.erase(*Prefix::parse("192.168.4.0/24"));
+    s.elements.insert(Element{*Prefix::parse("11.0.0.0/8"), {}});
+    ASSERT_TRUE(e.apply("probe", {withSet(s)}).ok());
+    EXPECT_NE(listTable("inet", "weft_s").find("10.0.0.0/8, 11.0.0.0/8"), std::string::npos)
+        << listTable("inet", "weft_s");
+    expectAdoptedUnchanged(withSet(s));
 }
 
 }  // namespace
