@@ -243,7 +243,7 @@ void Daemon::reload() {
         Config& cfg = configs.at(name);
         slot->lease = slot->plugin->lease(cfg);
         slot->plugin->configure(cfg);
-        slot->config = cfg;
+        slot->config = std::move(cfg);  // not copied: it can hold 100,000 prefixes
         if (slot->state == "failed")
             slot->ok();
         bool isNew = !slot->started;

@@ -130,6 +130,18 @@ void ElementSet::clear() {
     size_ = 0;
 }
 
+void ElementSet::update(const ElementSet& to) {
+    if (empty() || to.empty()) {  // nothing to keep shared: take `to`'s chunks
+        *this = to;
+        return;
+    }
+    auto d = diff(*this, to);
+    for (auto& e : d.removed)
+        erase(e.key);
+    for (auto& e : d.added)
+        insert(e);
+}
+
 const Element* ElementSet::find(const ElementKey& key) const {
     if (chunks_.empty())
         return nullptr;

@@ -104,8 +104,8 @@ std::set<std::string> diffSets(Phases& ph, const Target& target, const TableView
         // Element-level diff: deletions first, so a replaced interval never overlaps itself.
         auto d = ElementSet::diff(h->second.elements, s.elements);
         checkNoOverlap(s, d.added);
-        append(ph.elemDels, setElements(target, s, d.removed, false));
-        append(ph.setAdds, setElements(target, s, d.added, true));
+        append(ph.elemDels, setElements(target, s, std::move(d.removed), false));
+        append(ph.setAdds, setElements(target, s, std::move(d.added), true));
     }
     return replaced;
 }

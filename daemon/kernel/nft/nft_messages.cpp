@@ -325,23 +325,26 @@ BatchMessage delSet(const Target& t, const std::string& name) {
 }
 
 std::vector<BatchMessage> setElements(const Target& t, const Set& def,
-                                      const std::vector<Element>& elements, bool add,
+                                      std::vector<Element> elements, bool add,
                                       size_t perMessage) {
     std::vector<BatchMessage> out;
     Set meta = def;  // each message needs the set's type, not its (possibly 100k) elements
     meta.elements.clear();
     for (size_t i = 0; i < elements.size(); i += perMessage) {
+        // Moved, not copied: at 100,000 elements a second copy is felt in weftd's peak memory.
         std::vector<Element> part(
-            elements.begin() + long(i),
-            elements.begin() + long(std::min(elements.size(), i + perMessage)));
+            std::make_move_iterator(elements.begin() + long(i)),
+            std::make_move_iterator(elements.begin() +
+                                    long(std::min(elements.size(), i + perMessage))));
         std::string what = std::string(add ? "add " : "delete ") + std::to_string(part.size()) +
                            " element(s) of set " + where(t) + " " + def.name;
         if (part.size() == 1) {
             if (auto* p = std::get_if<Prefix>(&part[0].key))
                 what += " (" + p->str() + ")";
         }
+        size_t count = part.size();  // before `part` moves into the builder
         out.push_back({what,
-                       [t, meta, part](nlmsghdr* nlh) {
+                       [t, meta, part = std::move(part)](nlmsghdr* nlh) {
                            SetPtr st(nftnl_set_alloc());
                            nftnl_set_set_str(st.get(), NFTNL_SET_TABLE, t.table.c_str());
                            nftnl_set_set_str(st.get(), NFTNL_SET_NAME, meta.name.c_str());
@@ -350,7 +353,7 @@ std::vector<BatchMessage> setElements(const Target& t, const Set& def,
                            nftnl_set_elems_nlmsg_build_payload(nlh, st.get());
                        },
                        uint16_t(add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM), nfproto(t.family),
-                       uint16_t(add ? NLM_F_CREATE : 0), unsigned(part.size()), part.size()});
+                       uint16_t(add ? NLM_F_CREATE : 0), unsigned(count), count});
     }
     return out;
 }

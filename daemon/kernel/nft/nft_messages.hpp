@@ -32,7 +32,7 @@ BatchMessage delSet(const Target& t, const std::string& name);
 /// netlink attribute, whose length is 16 bits, so a message must stay under 64 KiB (an IPv6
 /// interval element is two entries of ~48 bytes).
 std::vector<BatchMessage> setElements(const Target& t, const weft::nft::Set& def,
-                                      const std::vector<weft::nft::Element>& elements, bool add,
+                                      std::vector<weft::nft::Element> elements, bool add,
                                       size_t perMessage = 600);
 
 /// nft's type id and length of a data type.

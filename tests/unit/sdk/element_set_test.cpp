@@ -119,6 +119,22 @@ TEST(ElementSet, RandomEditsMatchAMapModel) {
     }
 }
 
+TEST(ElementSet, UpdateEditsInPlace) {
+    ElementSet kept;
+    for (uint32_t i = 0; i < 3000; ++i)
+        kept.insert(host(i));
+    ElementSet applied = kept;  // what the core holds
+    std::vector<Element> fresh;
+    for (uint32_t i = 1; i < 3001; ++i)
+        fresh.push_back(host(i, i == 1500 ? std::optional<uint32_t>(1) : std::nullopt));
+    kept.update(ElementSet(fresh));
+    EXPECT_EQ(kept.toVector(), fresh);
+    auto d = ElementSet::diff(applied, kept);
+    EXPECT_EQ(d.removed, (std::vector<Element>{host(0), host(1500)}));
+    EXPECT_EQ(d.added, (std::vector<Element>{host(1500, 1), host(3000)}));
+    EXPECT_EQ(applied.size(), 3000u) << "the core's copy is untouched";
+}
+
 TEST(ElementSet, OrdersLikeItsElements) {
     ElementSet a{host(1), host(2)}, b{host(1), host(3)}, c{host(1)};
     EXPECT_LT(a, b);
