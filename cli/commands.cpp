@@ -173,6 +173,10 @@ int cmdRoutes(BusClient& bus, const Options& o) {
                                            : "");
         for (auto& r : p["rules"].asArray())
             std::printf("  rule: %s\n", str(r).c_str());
+        if (p["routes"].isArray()) {
+            for (auto& r : p["routes"].asArray())
+                std::printf("  route: %s\n", str(r).c_str());
+        }
     }
     std::vector<std::vector<std::string>> rows{{"NFT RULE", "PACKETS", "BYTES"}};
     for (auto& [comment, pb] : ctr) {

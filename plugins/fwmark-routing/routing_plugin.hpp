@@ -3,29 +3,31 @@
 // made general), optionally only for chosen sources (the Calico host-traffic fix).
 #pragma once
 
-#include "routing_config.hpp"
+#include <map>
+#include <string>
+
+#include "routing_settings.hpp"
+#include "set_resolver.hpp"
 #include "weft/plugin.hpp"
 
 namespace weft::steer {
 
 class RoutingPlugin final : public Plugin {
   public:
-    PluginInfo info() const override {
-        return {"fwmark-routing", "0.1.0", "",
-                "steer destination sets into an interface by fwmark"};
-    }
-    Schema schema() const override { return routingSchema(); }
-    void validate(const Config& config) const override { readRoutingSettings(config); }
+    PluginInfo info() const override;
+    Schema schema() const override;
+    void validate(const Config& config) const override;
     Lease lease(const Config& config) const override;
-    void configure(const Config& config) override { settings_ = readRoutingSettings(config); }
-    void start(Host& host) override { host_ = &host; }
+    void configure(const Config& config) override;
+    void start(Host& host) override;
     DesiredState desiredState() override;
     std::string describe() const override;
+    void stop() override;
 
   private:
-    PrefixSet resolve(const std::vector<PrefixOrSet>& items) const;
     RoutingSettings settings_;
-    Host* host_ = nullptr;
+    SetResolver sets_;
+    std::map<std::string, nft::ElementSet> kept_;  ///< by set name, from the last desiredState()
 };
 
 }  // namespace weft::steer

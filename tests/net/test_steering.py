@@ -43,6 +43,8 @@ class SteeringTest(unittest.TestCase):
         self.assertTrue(cap.only_udp_port(51820), cap.lines()[:10])
         out = self.h1.weftctl("routes").stdout
         self.assertRegex(out, r"mesh: steer ipv4\s+[1-9]")
+        self.assertIn("rule: ip rule 5100: fwmark 0x51821/0x51821 lookup 180", out)
+        self.assertIn("route: ip route table 180: default dev weft0 scope link", out)
 
     def test_endpoint_inside_destinations_does_not_loop(self):
         self.routing(ROUTING + "Destinations=192.0.2.0/24 2001:db8::/64\n")

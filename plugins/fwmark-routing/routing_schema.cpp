@@ -1,0 +1,76 @@
+#include "routing_schema.hpp"
+
+#include <string>
+
+namespace weft::steer {
+
+namespace {
+
+KeySpec key(std::string name, ValueType type, std::optional<std::string> def, std::string help) {
+    KeySpec k;
+    k.name = std::move(name);
+    k.type = type;
+    k.defaultValue = std::move(def);
+    k.help = std::move(help);
+    return k;
+}
+
+KeySpec required(KeySpec k) {
+    k.required = true;
+    return k;
+}
+
+KeySpec repeated(KeySpec k) {
+    k.repeated = true;
+    return k;
+}
+
+KeySpec range(KeySpec k, int64_t min, int64_t max) {
+    k.min = min;
+    k.max = max;
+    return k;
+}
+
+KeySpec choices(KeySpec k, std::vector<std::string> c) {
+    k.choices = std::move(c);
+    return k;
+}
+
+SectionSpec globalSection() {
+    return SectionSpec{
+        "Routing",
+        false,
+        {key("LooseReversePath", ValueType::Bool, "no",
+             "also set net.ipv4.conf.all.rp_filter=2 (loose) for replies arriving on the tunnel")},
+        "settings for every policy"};
+}
+
+SectionSpec routeSection() {
+    std::string prio = std::to_string(kPriorityFirst);
+    return SectionSpec{
+        "Route",
+        true,
+        {required(key("Interface", ValueType::Name, {}, "where steered traffic goes")),
+         range(key("Table", ValueType::Int, "180", "routing table with the default route"), 1,
+               4294967295),
+         key("Mark", ValueType::Mark, "0x51821/0x51821",
+             "mark written (only the bits of its mask) and looked up"),
+         key("SkipMark", ValueType::Mark, {}, "packets with this mark are never steered"),
+         range(key("Priority", ValueType::Int, prio, "ip rule priority"), kPriorityFirst,
+               kPriorityLast),
+         required(repeated(
+             key("Destinations", ValueType::PrefixOrSet, {}, "prefixes or @plugin/set to steer"))),
+         repeated(key("Sources", ValueType::PrefixOrSet, {},
+                      "only forwarded traffic from these sources is steered")),
+         choices(key("Family", ValueType::Enum, "both", "ipv4, ipv6 or both"),
+                 {"ipv4", "ipv6", "both"})},
+        "one steering policy: destinations -> mark -> ip rule -> table -> interface"};
+}
+
+}  // namespace
+
+Schema routingSchema() {
+    return Schema{{globalSection(), routeSection()}};
+}
+
+}  // namespace weft::steer

@@ -1,0 +1,22 @@
+// fwmark-routing.conf: the schema (one row per key) and the plugin's fixed names and ranges.
+#pragma once
+
+#include <cstdint>
+
+#include "weft/config.hpp"
+
+namespace weft::steer {
+
+/// The plugin's ip rule priorities: after exemption-rules (5000-5099), so exemptions win.
+constexpr uint32_t kPriorityFirst = 5100, kPriorityLast = 5199;
+/// The one nftables table (family inet) this plugin owns.
+inline constexpr const char* kNftTable = "weft_fwmark_routing";
+/// Written by every policy: reverse-path lookups use the packet's mark.
+inline constexpr const char* kSrcValidMark = "net.ipv4.conf.all.src_valid_mark";
+/// Written only with [Routing] LooseReversePath=yes.
+inline constexpr const char* kRpFilter = "net.ipv4.conf.all.rp_filter";
+
+/// [Routing] (global) and [Route NAME] (one per steering policy).
+Schema routingSchema();
+
+}  // namespace weft::steer

@@ -1,0 +1,249 @@
+// fwmark-routing: config -> exact desired state, with a FakeHost publishing named sets.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "config/config_loader.hpp"
+#include "fake_host.hpp"
+#include "routing_plugin.hpp"
+#include "weft/json.hpp"
+
+using namespace weft;
+
+namespace {
+
+Prefix P(const char* text) {
+    return *Prefix::parse(text);
+}
+
+struct FwmarkRouting : ::testing::Test {
+    test::FakeHost host{"fwmark-routing", std::filesystem::temp_directory_path() / "weft-unit-fr"};
+    steer::RoutingPlugin plugin;
+
+    DesiredState configure(const std::string& text) {
+        auto c = config::parseText(text, "fwmark-routing.conf", plugin.schema());
+        plugin.validate(c);
+        plugin.configure(c);
+        plugin.start(host);
+        return plugin.desiredState();
+    }
+};
+
+const nft::Set* findSet(const DesiredState& d, const std::string& name) {
+    for (auto& s : d.tables.at(0).sets) {
+        if (s.name == name)
+            return &s;
+    }
+    return nullptr;
+}
+
+nft::ElementSet elements(std::initializer_list<const char*> prefixes) {
+    nft::ElementSet out;
+    for (auto* p : prefixes)
+        out.push_back({P(p), {}});
+    return out;
+}
+
+nft::Rule steerRule(const char* comment, Family f, std::optional<Mark> skip, bool scoped,
+                    const std::string& name) {
+    nft::Rule r;
+    r.family(f);
+    if (skip)
+        r.add(nft::MatchMark{*skip, true});
+    std::string sfx = f == Family::V4 ? "4" : "6";
+    if (scoped)
+        r.add(nft::MatchAddr{nft::Dir::Src, f, {}, name + "_src" + sfx, false});
+    r.add(nft::MatchAddr{nft::Dir::Dst, f, {}, name + "_dst" + sfx, false});
+    r.add(nft::SetMark{Mark{0x51821, 0x51821}}).add(nft::Counter{});
+    return r.withComment(comment);
+}
+
+nft::Rule neighborDiscovery() {
+    nft::Rule r;
+    r.add(nft::MatchFamily{Family::V6}).add(nft::MatchL4Proto{58});
+    r.add(nft::MatchPort{nft::Dir::Src, PortRange{0x8500, 0x8900}, {}, false});
+    r.add(nft::Counter{}).add(nft::VerdictStmt{nft::Verdict::Accept, {}});
+    return r.withComment("never steer neighbor discovery");
+}
+
+const char* kMesh =
+    "[Route mesh]\nInterface=weft0\nSkipMark=0x51820/0x51820\n"
+    "Destinations=@wireguard-mesh/targets\nDestinations=10.50.0.0/16\n";
+
+}  // namespace
+
+TEST_F(FwmarkRouting, KubeSpanPolicyExactState) {
+    host.sets["wireguard-mesh/targets"] =
+        PrefixSet{P("10.244.2.0/24"), P("10.244.3.0/24"), P("fd00:244:2::/64")};
+    auto d = configure(kMesh);
+
+    ASSERT_EQ(d.tables.size(), 1u);
+    const nft::Table& t = d.tables[0];
+    EXPECT_EQ(t.family, nft::TableFamily::Inet);
+    EXPECT_EQ(t.name, "weft_fwmark_routing");
+    nft::Set dst4{"mesh_dst4", nft::DataType::Ipv4Addr,
+                  {},          true,
+                  {},          elements({"10.50.0.0/16", "10.244.2.0/23"})};
+    nft::Set dst6{"mesh_dst6", nft::DataType::Ipv6Addr,      {}, true,
+                  {},          elements({"fd00:244:2::/64"})};
+    EXPECT_EQ(t.sets, (std::vector<nft::Set>{dst4, dst6}));
+
+    Mark skip{0x51820, 0x51820};
+    std::vector<nft::Rule> rules{neighborDiscovery(),
+                                 steerRule("mesh: steer ipv4", Family::V4, skip, false, "mesh"),
+                                 steerRule("mesh: steer ipv6", Family::V6, skip, false, "mesh")};
+    nft::Chain pre{"prerouting",
+                   nft::BaseChain{nft::ChainType::Filter, nft::Hook::Prerouting, -150}, rules};
+    nft::Chain out{"output", nft::BaseChain{nft::ChainType::Route, nft::Hook::Output, -150}, rules};
+    EXPECT_EQ(t.chains, (std::vector<nft::Chain>{pre, out}));
+
+    RoutingRule r4{Family::V4, 5100, Mark{0x51821, 0x51821}};
+    r4.table = 180;
+    RoutingRule r6 = r4;
+    r6.family = Family::V6;
+    EXPECT_EQ(d.rules, (std::vector<RoutingRule>{r4, r6}));
+
+    Route d4{180, RouteType::Unicast, P("0.0.0.0/0"), "weft0"};
+    d4.scopeLink = true;
+    Route d6 = d4;
+    d6.dst = P("::/0");
+    EXPECT_EQ(d.routes, (std::vector<Route>{d4, d6}));
+    EXPECT_EQ(d.sysctls, (std::vector<Sysctl>{{"net.ipv4.conf.all.src_valid_mark", "1"}}));
+    EXPECT_TRUE(d.wireguard.empty());
+    EXPECT_EQ(plugin.desiredState(), d) << "idempotent";
+}
+
+TEST_F(FwmarkRouting, NamedSetChangesOnlyElements) {
+    host.sets["wireguard-mesh/targets"] = PrefixSet{P("10.244.2.0/24")};
+    auto before = configure(kMesh);
+    host.sets["wireguard-mesh/targets"] =
+        PrefixSet{P("10.244.5.0/24"), P("10.244.7.0/24"), P("fd00:244:5::/64")};
+    auto after = plugin.desiredState();
+    EXPECT_EQ(before.tables[0].chains, after.tables[0].chains) << "rules stay constant";
+    EXPECT_EQ(before.rules, after.rules);
+    EXPECT_EQ(before.routes, after.routes);
+    EXPECT_EQ(before.sysctls, after.sysctls);
+    EXPECT_EQ(findSet(before, "mesh_dst4")->elements, elements({"10.50.0.0/16", "10.244.2.0/24"}));
+    EXPECT_EQ(findSet(after, "mesh_dst4")->elements,
+              elements({"10.50.0.0/16", "10.244.5.0/24", "10.244.7.0/24"}));
+    EXPECT_TRUE(findSet(before, "mesh_dst6")->elements.empty());
+    EXPECT_EQ(findSet(after, "mesh_dst6")->elements, elements({"fd00:244:5::/64"}));
+}
+
+TEST_F(FwmarkRouting, UnpublishedSetIsEmptyAndLoggedOnce) {
+    auto d = configure(kMesh);
+    EXPECT_EQ(findSet(d, "mesh_dst4")->elements, elements({"10.50.0.0/16"}));
+    EXPECT_TRUE(findSet(d, "mesh_dst6")->elements.empty()) << "the set exists, empty";
+    plugin.desiredState();
+    ASSERT_EQ(host.logs.size(), 1u);
+    EXPECT_NE(host.logs[0].find("@wireguard-mesh/targets"), std::string::npos);
+    host.sets["wireguard-mesh/targets"] = PrefixSet{P("10.244.2.0/24")};
+    EXPECT_EQ(findSet(plugin.desiredState(), "mesh_dst4")->elements.size(), 2u);
+    host.sets.erase("wireguard-mesh/targets");
+    plugin.desiredState();
+    plugin.desiredState();
+    EXPECT_EQ(host.logs.size(), 2u) << "logged again once after it vanished";
+}
+
+TEST_F(FwmarkRouting, SourcesKeepHostTrafficOutOfTheTunnel) {
+    auto d = configure(
+        "[Route pods]\nInterface=weft0\nDestinations=10.244.0.0/16 fd00:244::/48\n"
+        "Sources=10.244.1.0/24\nSources=fd00:244:1::/64\n");
+    const nft::Table& t = d.tables[0];
+    std::vector<std::string> names;
+    for (auto& s : t.sets)
+        names.push_back(s.name);
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"pods_dst4", "pods_src4", "pods_dst6", "pods_src6"}));
+    EXPECT_EQ(findSet(d, "pods_src4")->elements, elements({"10.244.1.0/24"}));
+    EXPECT_EQ(findSet(d, "pods_src6")->elements, elements({"fd00:244:1::/64"}));
+    EXPECT_EQ(t.chains[0].rules,
+              (std::vector<nft::Rule>{
+                  neighborDiscovery(), steerRule("pods: steer ipv4", Family::V4, {}, true, "pods"),
+                  steerRule("pods: steer ipv6", Family::V6, {}, true, "pods")}));
+    EXPECT_EQ(t.chains[1].name, "output");
+    EXPECT_TRUE(t.chains[1].rules.empty()) << "locally originated traffic goes through main";
+    EXPECT_EQ(d.rules.size(), 2u) << "the ip rules stay the same";
+}
+
+TEST_F(FwmarkRouting, FamilyIpv4Only) {
+    auto d = configure(
+        "[Route mesh]\nInterface=weft0\nFamily=ipv4\nDestinations=@wireguard-mesh/targets\n");
+    host.sets["wireguard-mesh/targets"] = PrefixSet{P("10.244.2.0/24"), P("fd00::/64")};
+    d = plugin.desiredState();
+    ASSERT_EQ(d.tables[0].sets.size(), 1u);
+    EXPECT_EQ(d.tables[0].sets[0].name, "mesh_dst4");
+    EXPECT_EQ(d.tables[0].sets[0].elements, elements({"10.244.2.0/24"}));
+    EXPECT_EQ(d.tables[0].chains[0].rules,
+              std::vector<nft::Rule>{steerRule("mesh: steer ipv4", Family::V4, {}, false, "mesh")})
+        << "no IPv6 rule, no neighbor-discovery guard";
+    EXPECT_EQ(d.tables[0].chains[1].rules, d.tables[0].chains[0].rules);
+    ASSERT_EQ(d.rules.size(), 1u);
+    EXPECT_EQ(d.rules[0].family, Family::V4);
+    ASSERT_EQ(d.routes.size(), 1u);
+    EXPECT_EQ(d.routes[0].dst, P("0.0.0.0/0"));
+}
+
+TEST_F(FwmarkRouting, Ipv6OnlySetsNoIpv4Sysctl) {
+    auto d = configure("[Route v6]\nInterface=wg1\nFamily=ipv6\nDestinations=2001:db8::/32\n");
+    EXPECT_TRUE(d.sysctls.empty());
+    ASSERT_EQ(d.rules.size(), 1u);
+    EXPECT_EQ(d.rules[0].family, Family::V6);
+    EXPECT_EQ(d.routes.at(0).dst, P("::/0"));
+    EXPECT_EQ(d.routes.at(0).dev, "wg1");
+    EXPECT_EQ(d.tables[0].chains[0].rules.front(), neighborDiscovery());
+}
+
+TEST_F(FwmarkRouting, PoliciesAreIndependent) {
+    auto d = configure(
+        "[Routing]\nLooseReversePath=yes\n"
+        "[Route a]\nInterface=wg-a\nFamily=ipv4\nSkipMark=0x51820/0x51820\n"
+        "Destinations=10.1.0.0/16\n"
+        "[Route b]\nInterface=wg-b\nFamily=ipv4\nTable=181\nPriority=5101\nMark=0x2/0x2\n"
+        "Destinations=10.2.0.0/16\n");
+    auto& pre = d.tables[0].chains[0].rules;
+    ASSERT_EQ(pre.size(), 2u);
+    EXPECT_EQ(pre[0], steerRule("a: steer ipv4", Family::V4, Mark{0x51820, 0x51820}, false, "a"));
+    // b: no SkipMark (a's does not end the chain for b), its own mark, no verdict.
+    nft::Rule b;
+    b.family(Family::V4).daddrIn(Family::V4, "b_dst4").setMark(Mark{0x2, 0x2}).counter();
+    EXPECT_EQ(pre[1], b.withComment("b: steer ipv4"));
+    ASSERT_EQ(d.rules.size(), 2u);
+    EXPECT_EQ(d.rules[1].fwmark, (Mark{0x2, 0x2}));
+    EXPECT_EQ(d.rules[1].table, 181u);
+    EXPECT_EQ(d.rules[1].priority, 5101u);
+    EXPECT_EQ(d.routes[1].dev, "wg-b");
+    EXPECT_EQ(d.sysctls, (std::vector<Sysctl>{{"net.ipv4.conf.all.src_valid_mark", "1"},
+                                              {"net.ipv4.conf.all.rp_filter", "2"}}));
+}
+
+TEST_F(FwmarkRouting, NoPoliciesNoState) {
+    EXPECT_EQ(configure(""), DesiredState{});
+}
+
+TEST_F(FwmarkRouting, DescribeShowsPoliciesSetsAndRules) {
+    host.sets["wireguard-mesh/targets"] = PrefixSet{P("10.244.2.0/24"), P("fd00::/64")};
+    configure(std::string(kMesh) + "Sources=10.244.1.0/24\n");
+    Json j = Json::parse(plugin.describe());
+    const Json& p = j["policies"].asArray().at(0);
+    EXPECT_EQ(p["name"].asString(), "mesh");
+    EXPECT_EQ(p["interface"].asString(), "weft0");
+    EXPECT_EQ(p["table"].asInt(), 180);
+    EXPECT_EQ(p["mark"].asString(), "0x51821/0x51821");
+    EXPECT_EQ(p["skipMark"].asString(), "0x51820/0x51820");
+    EXPECT_EQ(p["priority"].asInt(), 5100);
+    EXPECT_EQ(p["family"].asString(), "both");
+    EXPECT_EQ(p["destinations"], Json(Json::Array{"@wireguard-mesh/targets", "10.50.0.0/16"}));
+    EXPECT_EQ(p["sources"], Json(Json::Array{"10.244.1.0/24"}));
+    EXPECT_EQ(p["destinations4"].asInt(), 2);
+    EXPECT_EQ(p["destinations6"].asInt(), 1);
+    EXPECT_EQ(p["sources4"].asInt(), 1);
+    EXPECT_EQ(p["sources6"].asInt(), 0);
+    EXPECT_FALSE(p["steersHostTraffic"].asBool());
+    EXPECT_EQ(p["rules"], Json(Json::Array{"ip rule 5100: fwmark 0x51821/0x51821 lookup 180",
+                                           "ip -6 rule 5100: fwmark 0x51821/0x51821 lookup 180"}));
+    EXPECT_EQ(p["routes"],
+              Json(Json::Array{"ip route table 180: default dev weft0 scope link",
+                               "ip -6 route table 180: default dev weft0 scope link"}));
+    EXPECT_FALSE(j["looseReversePath"].asBool());
+}
