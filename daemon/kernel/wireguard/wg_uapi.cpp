@@ -4,13 +4,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
-#include <map>
 #include <sstream>
 #include <stdexcept>
 
 #include "weft/wireguard_key.hpp"
+#include "wg_diff.hpp"
 
 namespace weft::kernel::wg {
 namespace {
@@ -25,6 +24,11 @@ std::string hexFromB64(const std::string& b64) {
     if (!k)
         throw std::invalid_argument("not a WireGuard key");
     return weft::wg::keyToHex(*k);
+}
+
+// The UAPI removes a key when given all zeros.
+std::string hexOrZero(const std::string& b64) {
+    return b64.empty() ? std::string(64, '0') : hexFromB64(b64);
 }
 
 class Fd {
@@ -142,55 +146,40 @@ void UapiClient::set(const std::string& ifname, const std::string& body) const {
     }
 }
 
-std::string diffToUapi(const DeviceState& have, const WireguardLink& want, unsigned& changedPeers) {
+std::string encodeUapiSet(const DeviceChange& c) {
     std::ostringstream o;
-    changedPeers = 0;
-    if (have.privateKey != want.privateKey)
-        o << "private_key=" << hexFromB64(want.privateKey) << "\n";
-    if (have.listenPort != want.listenPort)
-        o << "listen_port=" << want.listenPort << "\n";
-    if (have.fwmark != want.fwmark)
-        o << "fwmark=" << want.fwmark << "\n";
-    std::map<std::string, const DeviceState::Peer*> current;
-    for (auto& p : have.peers)
-        current[p.publicKey] = &p;
-    for (auto& [key, p] : current) {
-        bool wanted = std::any_of(want.peers.begin(), want.peers.end(),
-                                  [&](auto& w) { return w.publicKey == key; });
-        if (!wanted) {
-            o << "public_key=" << hexFromB64(key) << "\nremove=true\n";
-            ++changedPeers;
-        }
-    }
-    for (auto& w : want.peers) {
-        auto it = current.find(w.publicKey);
-        auto sortedWant = w.allowedIps;
-        std::sort(sortedWant.begin(), sortedWant.end());
-        if (it != current.end()) {
-            auto sortedHave = it->second->allowedIps;
-            std::sort(sortedHave.begin(), sortedHave.end());
-            bool same = sortedHave == sortedWant &&
-                        it->second->keepalive == w.persistentKeepalive &&
-                        it->second->presharedKey == w.presharedKey &&
-                        (!w.endpoint || it->second->endpoint == w.endpoint);
-            if (same)
-                continue;
-        }
-        ++changedPeers;
-        o << "public_key=" << hexFromB64(w.publicKey) << "\n";
-        if (!w.presharedKey.empty() || (it != current.end() && !it->second->presharedKey.empty())) {
-            o << "preshared_key="
-              << (w.presharedKey.empty() ? std::string(64, '0') : hexFromB64(w.presharedKey))
-              << "\n";
-        }
-        if (w.endpoint)
-            o << "endpoint=" << w.endpoint->str() << "\n";
-        o << "persistent_keepalive_interval=" << w.persistentKeepalive.count() << "\n";
-        o << "replace_allowed_ips=true\n";
-        for (auto& p : sortedWant)
-            o << "allowed_ip=" << p.str() << "\n";
+    if (c.privateKey)
+        o << "private_key=" << hexOrZero(*c.privateKey) << "\n";
+    if (c.listenPort)
+        o << "listen_port=" << *c.listenPort << "\n";
+    if (c.fwmark)
+        o << "fwmark=" << *c.fwmark << "\n";
+    if (c.replacePeers)
+        o << "replace_peers=true\n";
+    for (auto& key : c.removePeers)
+        o << "public_key=" << hexFromB64(key) << "\nremove=true\n";
+    for (auto& p : c.peers) {
+        o << "public_key=" << hexFromB64(p.publicKey) << "\n";
+        if (p.updateOnly)
+            o << "update_only=true\n";
+        if (p.presharedKey)
+            o << "preshared_key=" << hexOrZero(*p.presharedKey) << "\n";
+        if (p.endpoint)
+            o << "endpoint=" << p.endpoint->str() << "\n";
+        if (p.keepalive)
+            o << "persistent_keepalive_interval=" << p.keepalive->count() << "\n";
+        if (p.replaceAllowedIps)
+            o << "replace_allowed_ips=true\n";
+        for (auto& ip : p.allowedIps)
+            o << "allowed_ip=" << ip.str() << "\n";
     }
     return o.str();
+}
+
+std::string diffToUapi(const DeviceState& have, const WireguardLink& want, unsigned& changedPeers) {
+    DeviceChange change = diffDevice(have, want);
+    changedPeers = change.changedPeers();
+    return encodeUapiSet(change);
 }
 
 }  // namespace weft::kernel::wg

@@ -7,25 +7,9 @@
 #include <vector>
 
 #include "weft/state.hpp"
+#include "wg_device.hpp"
 
 namespace weft::kernel::wg {
-
-/// A device as the UAPI reports it. Keys are base64 here (the protocol speaks hex).
-struct DeviceState {
-    std::string privateKey;
-    uint16_t listenPort = 0;
-    uint32_t fwmark = 0;
-    struct Peer {
-        std::string publicKey;
-        std::string presharedKey;  ///< empty = none
-        std::optional<Endpoint> endpoint;
-        std::vector<Prefix> allowedIps;
-        std::chrono::seconds keepalive{0};
-        int64_t lastHandshake = 0;
-        uint64_t rx = 0, tx = 0;
-    };
-    std::vector<Peer> peers;
-};
 
 /// Parses a "get=1" reply (lines of key=value). Throws std::runtime_error on errno != 0.
 DeviceState parseGet(const std::string& reply);
@@ -47,8 +31,12 @@ class UapiClient {
     std::filesystem::path dir_;
 };
 
-/// The UAPI "set" body that takes `have` to `want`, touching only what differs; empty when
-/// nothing does. `changedPeers` counts the peers it touches.
+/// The UAPI "set" body for `change` (lines ending in \n); empty when the change is empty.
+/// Throws std::invalid_argument for a key that is not base64 of 32 bytes.
+std::string encodeUapiSet(const DeviceChange& change);
+
+/// diffDevice then encodeUapiSet: the body that takes `have` to `want`, touching only what
+/// differs. `changedPeers` counts the peers it touches.
 std::string diffToUapi(const DeviceState& have, const WireguardLink& want, unsigned& changedPeers);
 
 }  // namespace weft::kernel::wg

@@ -1,8 +1,6 @@
 #include "wireguard_engine.hpp"
 
 #include <fcntl.h>
-#include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +10,8 @@
 #include <thread>
 
 #include "kernel/rtnl/link_engine.hpp"
+#include "wg_diff.hpp"
+#include "wg_genl.hpp"
 #include "wg_uapi.hpp"
 
 namespace weft::kernel {
@@ -20,14 +20,33 @@ using namespace std::chrono_literals;
 
 WireguardEngine::WireguardEngine() = default;
 WireguardEngine::WireguardEngine(LinkEngine* links) : links_(links) {}
+WireguardEngine::~WireguardEngine() = default;
 
 bool WireguardEngine::kernelAvailable() {
-    nl_sock* sk = nl_socket_alloc();
-    if (!sk)
+    return wg::GenlClient::available();
+}
+
+wg::GenlClient& WireguardEngine::genl() {
+    if (!genl_)
+        genl_ = std::make_unique<wg::GenlClient>();
+    return *genl_;
+}
+
+// Probed once: each probe of a missing family runs modprobe, and a link on Backend=auto must
+// not switch back ends under its peers. Backend=kernel probes again, so a module loaded later
+// is picked up.
+bool WireguardEngine::kernelReady(bool probeAgain) {
+    if (genl_)
+        return true;
+    if (kernelProbed_ && !probeAgain)
         return false;
-    bool ok = genl_connect(sk) == 0 && genl_ctrl_resolve(sk, "wireguard") >= 0;
-    nl_socket_free(sk);
-    return ok;
+    kernelProbed_ = true;
+    try {
+        genl();
+        return true;
+    } catch (const std::system_error&) {
+        return false;
+    }
 }
 
 // wireguard-go runs in the foreground as our child, in its own session: a signal to weftd's
@@ -50,11 +69,10 @@ static pid_t spawn(const std::string& binary, const std::string& ifname) {
     _exit(127);
 }
 
+// Called once a UAPI "get" has failed: wireguard-go is not running or not answering.
 ApplyResult WireguardEngine::ensureUserspace(const WireguardLink& d) {
     ApplyResult r;
     wg::UapiClient uapi(runtimeDir_);
-    if (uapi.alive(d.name))
-        return r;
     auto& child = children_[d.name];
     auto now = std::chrono::steady_clock::now();
     if (now < child.notBefore) {
@@ -87,33 +105,40 @@ ApplyResult WireguardEngine::ensureUserspace(const WireguardLink& d) {
 }
 
 ApplyResult WireguardEngine::apply(const WireguardLink& d) {
-    ApplyResult r;
     lastChangedPeers_ = 0;
-    bool kernel = d.backend == WireguardBackend::Kernel ||
-                  (d.backend == WireguardBackend::Auto && kernelAvailable());
-    if (kernel) {
-        r.errors.push_back("link " + d.name +
-                           ": the kernel WireGuard back end is not available in this build; use "
-                           "Backend=userspace");
-        if (!kernelAvailable())
-            r.errors.back() = "link " + d.name +
-                              ": the kernel has no WireGuard (no generic netlink family "
-                              "'wireguard'); use Backend=userspace or auto";
-        return r;
-    }
-    r = ensureUserspace(d);
-    if (!r.ok())
-        return r;
+    if (d.backend == WireguardBackend::Userspace)
+        return applyUserspace(d);
+    if (kernelReady(d.backend == WireguardBackend::Kernel))
+        return applyKernel(d);
+    if (d.backend == WireguardBackend::Auto)
+        return applyUserspace(d);
+    ApplyResult r;
+    r.errors.push_back("link " + d.name +
+                       ": the kernel has no WireGuard (no generic netlink family 'wireguard'); "
+                       "use Backend=userspace or auto");
+    return r;
+}
+
+ApplyResult WireguardEngine::applyUserspace(const WireguardLink& d) {
+    wg::UapiClient uapi(runtimeDir_);
+    std::optional<wg::DeviceState> have;
     try {
-        wg::UapiClient uapi(runtimeDir_);
-        auto have = uapi.get(d.name);
-        unsigned peers = 0;
-        std::string body = wg::diffToUapi(have, d, peers);
-        if (!body.empty()) {
-            uapi.set(d.name, body);
-            r.changes += 1 + peers;
+        have = uapi.get(d.name);  // answering: alive (a liveness probe would read it twice)
+    } catch (const std::exception&) {
+    }
+    ApplyResult r;
+    if (!have) {
+        r = ensureUserspace(d);
+        if (!r.ok())
+            return r;
+    }
+    try {
+        auto change = wg::diffDevice(have ? *have : uapi.get(d.name), d);
+        if (!change.empty()) {
+            uapi.set(d.name, wg::encodeUapiSet(change));
+            r.changes += 1 + change.changedPeers();
         }
-        lastChangedPeers_ = peers;
+        lastChangedPeers_ = change.changedPeers();
         if (children_.count(d.name) && r.changes)
             children_[d.name].restarts = 0;
     } catch (const std::exception& e) {
@@ -122,8 +147,44 @@ ApplyResult WireguardEngine::apply(const WireguardLink& d) {
     return r;
 }
 
+ApplyResult WireguardEngine::applyKernel(const WireguardLink& d) {
+    ApplyResult r;
+    try {
+        wg::DeviceState have;
+        try {
+            have = genl().get(d.name);
+        } catch (const std::system_error& e) {
+            if (e.code().value() != ENODEV)
+                throw;
+            if (!links_) {
+                r.errors.push_back("link " + d.name + ": missing, and no link engine to create it");
+                return r;
+            }
+            r = links_->createWireguard(d.name);
+            if (!r.ok())
+                return r;
+            have = genl().get(d.name);
+        }
+        kernelLinks_.insert(d.name);
+        auto change = wg::diffDevice(have, d);
+        lastChangedPeers_ = change.changedPeers();
+        if (change.empty())
+            return r;
+        auto errors = genl().set(d.name, change);
+        r.errors.insert(r.errors.end(), errors.begin(), errors.end());
+        r.changes += 1 + change.changedPeers();
+    } catch (const std::system_error& e) {
+        std::string hint = e.code().value() == EOPNOTSUPP ? " (it is not a WireGuard link)" : "";
+        r.errors.push_back("link " + d.name + ": " + e.what() + hint);
+    } catch (const std::exception& e) {
+        r.errors.push_back("link " + d.name + ": " + e.what());
+    }
+    return r;
+}
+
 ApplyResult WireguardEngine::remove(const std::string& ifname) {
     ApplyResult r;
+    kernelLinks_.erase(ifname);
     auto it = children_.find(ifname);
     if (it != children_.end() && it->second.pid > 0) {
         kill(it->second.pid, SIGTERM);
@@ -144,7 +205,8 @@ ApplyResult WireguardEngine::remove(const std::string& ifname) {
 
 std::optional<std::vector<WireguardPeerStatus>> WireguardEngine::status(const std::string& ifname) {
     try {
-        auto d = wg::UapiClient(runtimeDir_).get(ifname);
+        auto d = kernelLinks_.count(ifname) ? genl().get(ifname)
+                                            : wg::UapiClient(runtimeDir_).get(ifname);
         std::vector<WireguardPeerStatus> out;
         for (auto& p : d.peers)
             out.push_back({p.publicKey, p.endpoint, p.lastHandshake, p.rx, p.tx});

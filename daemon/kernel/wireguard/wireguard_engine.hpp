@@ -1,5 +1,5 @@
-// WireGuard links: the userspace back end (wireguard-go, supervised, over its UAPI socket)
-// and detection of the kernel back end. Peers are applied by diff: only changed peers are sent.
+// WireGuard links on either back end: the kernel's (generic netlink) or userspace wireguard-go
+// (supervised, over its UAPI socket). Peers are applied by one diff: only changed peers are sent.
 #pragma once
 
 #include <sys/types.h>
@@ -7,7 +7,9 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,17 +19,27 @@
 namespace weft::kernel {
 
 class LinkEngine;
+namespace wg {
+class GenlClient;
+}
 
 class WireguardEngine {
   public:
     WireguardEngine();
-    explicit WireguardEngine(LinkEngine* links);  ///< used to delete links; may be null
+    /// `links` creates and deletes links (borrowed; may be null, then kernel links cannot be
+    /// created).
+    explicit WireguardEngine(LinkEngine* links);
+    ~WireguardEngine();
+    WireguardEngine(const WireguardEngine&) = delete;
+    WireguardEngine& operator=(const WireguardEngine&) = delete;
 
     /// Ensures the link exists on its back end and holds exactly the desired key, port, fwmark
-    /// and peers. Does not set MTU, addresses or up (LinkEngine does).
+    /// and peers. Does not set MTU, addresses or up (LinkEngine does). Backend=kernel without
+    /// the kernel module is an error; Backend=auto then uses wireguard-go.
     ApplyResult apply(const WireguardLink& desired);
-    /// Stops the link's wireguard-go (or deletes the kernel link).
+    /// Stops the link's wireguard-go, if weftd runs it, and deletes the link.
     ApplyResult remove(const std::string& ifname);
+    /// Peers as the back end last applied for this link reports them; nullopt if unreadable.
     std::optional<std::vector<WireguardPeerStatus>> status(const std::string& ifname);
     /// Reaps exited children; returns the links whose wireguard-go died.
     std::vector<std::string> reapChildren();
@@ -46,10 +58,17 @@ class WireguardEngine {
         std::chrono::steady_clock::time_point notBefore{};
     };
     ApplyResult ensureUserspace(const WireguardLink& desired);
+    ApplyResult applyUserspace(const WireguardLink& desired);
+    ApplyResult applyKernel(const WireguardLink& desired);
+    wg::GenlClient& genl();  // opened on first use; throws std::system_error
+    bool kernelReady(bool probeAgain);
 
     LinkEngine* links_ = nullptr;
     std::filesystem::path runtimeDir_ = "/run/wireguard";
     std::map<std::string, Child> children_;
+    std::unique_ptr<wg::GenlClient> genl_;
+    bool kernelProbed_ = false;
+    std::set<std::string> kernelLinks_;  // links applied on the kernel back end
     unsigned lastChangedPeers_ = 0;
 };
 

@@ -1,0 +1,99 @@
+// The UAPI text encoder, for the same kind of DeviceChange the netlink encoder gets.
+#include <gtest/gtest.h>
+
+#include "kernel/wireguard/wg_diff.hpp"
+#include "kernel/wireguard/wg_uapi.hpp"
+#include "wg_fixtures.hpp"
+
+using namespace weft::kernel::wg;
+using namespace wgtest;
+
+namespace {
+
+std::string hex(unsigned i, uint8_t salt = 0x42) {
+    return weft::wg::keyToHex(rawKey(i, salt));
+}
+
+TEST(WgUapiEncode, EveryKindOfChange) {
+    DeviceChange c;
+    c.privateKey = key(9, 0x11);
+    c.listenPort = 51820;
+    c.fwmark = 32;
+    c.removePeers = {key(1)};
+    PeerChange added;
+    added.publicKey = key(2);
+    added.presharedKey = key(2, 0x77);
+    added.endpoint = Endpoint{*Address::parse("127.0.0.2"), 51820};
+    added.keepalive = std::chrono::seconds(25);
+    added.replaceAllowedIps = true;
+    added.allowedIps = {prefix("10.0.0.2/32"), prefix("fd00::/120")};
+    PeerChange edited;
+    edited.publicKey = key(3);
+    edited.updateOnly = true;
+    edited.presharedKey = "";
+    edited.endpoint = Endpoint{*Address::parse("::1"), 4500};
+    c.peers = {added, edited};
+
+    std::string want = "private_key=" + hex(9, 0x11) +
+                       "\n"
+                       "listen_port=51820\n"
+                       "fwmark=32\n"
+                       "public_key=" +
+                       hex(1) +
+                       "\n"
+                       "remove=true\n"
+                       "public_key=" +
+                       hex(2) +
+                       "\n"
+                       "preshared_key=" +
+                       hex(2, 0x77) +
+                       "\n"
+                       "endpoint=127.0.0.2:51820\n"
+                       "persistent_keepalive_interval=25\n"
+                       "replace_allowed_ips=true\n"
+                       "allowed_ip=10.0.0.2/32\n"
+                       "allowed_ip=fd00::/120\n"
+                       "public_key=" +
+                       hex(3) +
+                       "\n"
+                       "update_only=true\n"
+                       "preshared_key=" +
+                       std::string(64, '0') +
+                       "\n"
+                       "endpoint=[::1]:4500\n";
+    EXPECT_EQ(encodeUapiSet(c), want);
+}
+
+TEST(WgUapiEncode, ReplacePeersAndKeyRemoval) {
+    DeviceChange c;
+    c.privateKey = "";
+    c.replacePeers = true;
+    EXPECT_EQ(encodeUapiSet(c), "private_key=" + std::string(64, '0') + "\nreplace_peers=true\n");
+}
+
+TEST(WgUapiEncode, EmptyChangeIsEmptyBody) {
+    EXPECT_EQ(encodeUapiSet(DeviceChange{}), "");
+}
+
+TEST(WgUapiEncode, BadKeyThrows) {
+    DeviceChange c;
+    c.removePeers = {"not a key"};
+    EXPECT_THROW(encodeUapiSet(c), std::invalid_argument);
+}
+
+TEST(WgUapiEncode, DiffToUapiIsDiffThenEncode) {
+    auto want = link(1000);
+    auto have = stateOf(want);
+    want.peers[10].allowedIps.pop_back();
+    unsigned changed = 99;
+    std::string body = diffToUapi(have, want, changed);
+    EXPECT_EQ(changed, 1u);
+    EXPECT_EQ(body, encodeUapiSet(diffDevice(have, want)));
+    EXPECT_EQ(body.find("public_key="), 0u);
+    EXPECT_EQ(body.find("public_key=", 1), std::string::npos);
+    EXPECT_NE(body.find("replace_allowed_ips=true\n"), std::string::npos);
+    EXPECT_TRUE(diffToUapi(have, link(1000), changed).empty());
+    EXPECT_EQ(changed, 0u);
+}
+
+}  // namespace
