@@ -171,9 +171,10 @@ int main(int argc, char** argv) {
     nft.removeOwner("bench");
 
     // (b) one element added/removed, at three set sizes, interval and hash sets.
-    std::printf("incremental: add or remove 1 element (%u rounds each way); baseline = the same\n"
-                "one-element batch sent straight to the kernel\n",
-                rounds);
+    std::printf(
+        "incremental: add or remove 1 element (%u rounds each way); baseline = the same\n"
+        "one-element batch sent straight to the kernel\n",
+        rounds);
     for (bool interval : {true, false}) {
         std::printf("  %s set\n", interval ? "interval (rbtree)" : "hash");
         double p99small = 0;

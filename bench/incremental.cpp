@@ -28,7 +28,8 @@ double cpuMs(const timeval& t) {
 // Distinct, non-adjacent prefixes (nothing merges): 10.x.y.0/24 step 2, or hosts 10.x.y.1.
 Prefix nth(unsigned i, bool interval) {
     unsigned n = i * 2;
-    uint8_t b[4] = {uint8_t(10 + (n >> 16)), uint8_t(n >> 8), uint8_t(n), uint8_t(interval ? 0 : 1)};
+    uint8_t b[4] = {uint8_t(10 + (n >> 16)), uint8_t(n >> 8), uint8_t(n),
+                    uint8_t(interval ? 0 : 1)};
     auto a = Address::fromBytes(Family::V4, b);
     return interval ? Prefix::make(a, 24) : Prefix::host(a);
 }

@@ -72,8 +72,8 @@ void Daemon::watchKernel() {
             logMessage(LogLevel::Warning, {},
                        std::string("drift: weft's ") +
                            (ev.weftRoutes && ev.weftRules ? "routes and ip rules were"
-                            : ev.weftRoutes             ? "routes were"
-                                                        : "ip rules were") +
+                            : ev.weftRoutes               ? "routes were"
+                                                          : "ip rules were") +
                            " changed by someone else; repairing");
         }
         if (ev.weftRoutes || ev.weftRules || ev.links) {

@@ -95,7 +95,8 @@ ElementSet intervalElements(const Set& def, std::vector<RawElem> raw) {
     bool addresses = def.keyType == DataType::Ipv4Addr || def.keyType == DataType::Ipv6Addr;
     std::vector<Element> out;
     auto add = [&](const std::vector<uint8_t>& first, const std::vector<uint8_t>& last) {
-        if (addresses) {  // weft writes prefixes, so a range is one prefix (adjacent ones stay apart)
+        if (addresses) {  // weft writes prefixes, so a range is one prefix (adjacent ones stay
+                          // apart)
             for (auto& p : coverRange(addressOf(first), addressOf(last)))
                 out.push_back(Element{p, {}});
         } else {

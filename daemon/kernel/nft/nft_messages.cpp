@@ -325,8 +325,7 @@ BatchMessage delSet(const Target& t, const std::string& name) {
 }
 
 std::vector<BatchMessage> setElements(const Target& t, const Set& def,
-                                      std::vector<Element> elements, bool add,
-                                      size_t perMessage) {
+                                      std::vector<Element> elements, bool add, size_t perMessage) {
     std::vector<BatchMessage> out;
     Set meta = def;  // each message needs the set's type, not its (possibly 100k) elements
     meta.elements.clear();

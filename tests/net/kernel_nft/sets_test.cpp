@@ -76,8 +76,8 @@ TEST_F(SetsTest, HundredThousandIntervalElements) {
     EXPECT_EQ(count(json, "\"prefix\""), 100000u);
     expectAdoptedUnchanged(withSet(s));
     // Shrinking by half is an element diff too.
-    s.elements = ElementSet(std::vector<Element>(s.elements.begin(),
-                                                 std::next(s.elements.begin(), 50000)));
+    s.elements =
+        ElementSet(std::vector<Element>(s.elements.begin(), std::next(s.elements.begin(), 50000)));
     r = e.apply("probe", {withSet(s)});
     ASSERT_TRUE(r.ok()) << r.errors[0];
     EXPECT_EQ(r.changes, 50000u);

@@ -91,7 +91,8 @@ TEST(ElementSet, RandomEditsMatchAMapModel) {
             if (rng() % 3 == 0) {
                 EXPECT_EQ(set.erase(host(k).key), model.erase(host(k).key) == 1);
             } else {
-                auto e = host(k, rng() % 4 == 0 ? std::optional<uint32_t>(rng() % 3) : std::nullopt);
+                auto e =
+                    host(k, rng() % 4 == 0 ? std::optional<uint32_t>(rng() % 3) : std::nullopt);
                 set.insert(e);
                 model[e.key] = e.data;
             }
