@@ -136,6 +136,10 @@ struct SetCtMark {
     auto operator<=>(const SetCtMark&) const = default;
 };
 /// meta mark set (meta mark & ~mask) | (ct mark & mask): restores a flow's mark onto its packets.
+/// Combining two registers needs kernel and libnftnl support for two-operand bitwise, which
+/// libnftnl 1.2.4 (Debian 12) lacks: there the core refuses any mask but 0xffffffff for
+/// MarkFromCt, CtMarkFromMark and HashMark. Under a narrower mask, write one rule per bit
+/// instead: clear the bits (SetMark{0, mask}), then `ctMark({bit, bit}).setMark({bit, bit})`.
 struct MarkFromCt {
     uint32_t mask = 0xffffffff;
     auto operator<=>(const MarkFromCt&) const = default;
