@@ -68,8 +68,10 @@ class EngineTest(unittest.TestCase):
         self.assertTrue(self.h.ping("203.0.113.2", count=2))
 
     def test_rule_and_route_drift_is_repaired_within_a_second(self):
+        mark = len(self.h.weftd_log())
         self.h.ip("rule", "del", "priority", "6000")
         wait_until(lambda: "6000:" in self.rules(), 1.0, 0.05, "the ip rule to come back")
+        self.assertIn("drift: weft's ip rules were changed by someone else", self.h.weftd_log()[mark:])
         self.h.ip("route", "flush", "table", "300")
         wait_until(lambda: "default" in self.h.ip("route", "show", "table", "300").stdout, 1.0, 0.05,
                    "the route to come back")
