@@ -14,7 +14,6 @@ Latency latency(std::vector<double> samples_ms);
 
 struct Incremental {
     Latency weft, raw;
-    double userMsPerOp = 0;  ///< weftd-side CPU per update (the rest is the kernel's)
 };
 
 /// Runs `rounds` add+remove pairs on a fresh table holding one set of `size` /24 prefixes
