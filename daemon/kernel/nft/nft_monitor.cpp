@@ -18,7 +18,7 @@
 namespace weft::kernel {
 
 NftMonitor::NftMonitor(uint32_t ignorePortId) : ignore_(ignorePortId) {
-    nl_ = mnl_socket_open(NETLINK_NETFILTER);
+    nl_ = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
     if (!nl_)
         throw std::system_error(errno, std::generic_category(), "nft monitor socket");
     if (mnl_socket_bind(nl_, 1u << (NFNLGRP_NFTABLES - 1), MNL_SOCKET_AUTOPID) < 0) {

@@ -20,9 +20,9 @@
 namespace weft::kernel::nft {
 
 NftSocket::NftSocket() : seq_(uint32_t(time(nullptr))) {
-    nl_ = mnl_socket_open(NETLINK_NETFILTER);
+    nl_ = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
     if (!nl_)
-        throw std::system_error(errno, std::generic_category(), "mnl_socket_open(netfilter)");
+        throw std::system_error(errno, std::generic_category(), "mnl_socket_open2(netfilter)");
     if (mnl_socket_bind(nl_, 0, MNL_SOCKET_AUTOPID) < 0) {
         int e = errno;
         mnl_socket_close(nl_);

@@ -77,7 +77,7 @@ std::string GenlClient::Status::str() const {
 }
 
 GenlClient::GenlClient() : seq_(uint32_t(time(nullptr))), rx_(kReceiveBuffer) {
-    sk_.reset(mnl_socket_open(NETLINK_GENERIC));
+    sk_.reset(mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC));
     if (!sk_)
         throw sysError(errno, "generic netlink socket");
     if (mnl_socket_bind(sk_.get(), 0, MNL_SOCKET_AUTOPID) < 0)

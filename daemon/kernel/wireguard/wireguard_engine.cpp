@@ -61,6 +61,9 @@ static pid_t spawn(const std::string& binary, const std::string& ifname) {
         dup2(null, STDIN_FILENO);
         dup2(null, STDOUT_FILENO);
     }
+    // Nothing of weftd's may live on in wireguard-go: an inherited nftables socket would keep
+    // owning weft's tables after weftd exits, and the next weftd could not take them back.
+    close_range(3, ~0U, 0);
     setenv("WG_PROCESS_FOREGROUND", "1", 1);
     sigset_t all;
     sigemptyset(&all);
@@ -205,8 +208,22 @@ ApplyResult WireguardEngine::remove(const std::string& ifname) {
 
 std::optional<std::vector<WireguardPeerStatus>> WireguardEngine::status(const std::string& ifname) {
     try {
-        auto d = kernelLinks_.count(ifname) ? genl().get(ifname)
-                                            : wg::UapiClient(runtimeDir_).get(ifname);
+        std::optional<wg::DeviceState> got;
+        if (kernelLinks_.count(ifname)) {
+            got = genl().get(ifname);
+        } else {
+            try {
+                got = wg::UapiClient(runtimeDir_).get(ifname);
+            } catch (const std::exception&) {
+                // No wireguard-go: a kernel link left by an earlier weftd is readable before
+                // this engine's first apply (a restart must see the endpoints that worked).
+                if (!kernelReady(false))
+                    throw;
+                got = genl().get(ifname);
+                kernelLinks_.insert(ifname);
+            }
+        }
+        const wg::DeviceState& d = *got;
         std::vector<WireguardPeerStatus> out;
         for (auto& p : d.peers)
             out.push_back({p.publicKey, p.endpoint, p.lastHandshake, p.rx, p.tx});
