@@ -1,50 +1,51 @@
 #include "identity.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <fstream>
 #include <stdexcept>
+#include <system_error>
 
+#include "key_file.hpp"
 #include "weft/wireguard_key.hpp"
 
 namespace weft::mesh {
 
-static void writeAtomically(const std::filesystem::path& file, const std::string& text) {
-    auto tmp = file;
-    tmp += ".tmp";
-    int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        throw std::runtime_error("cannot write " + tmp.string());
-    bool ok = write(fd, text.data(), text.size()) == ssize_t(text.size()) && fsync(fd) == 0;
-    close(fd);
-    if (!ok || rename(tmp.c_str(), file.c_str()) != 0) {
-        unlink(tmp.c_str());
-        throw std::runtime_error("cannot write " + file.string());
-    }
+namespace {
+
+Identity fromPrivateKey(const std::filesystem::path& file, std::string privateKey) {
+    auto publicKey = wg::publicKeyFor(privateKey);
+    if (!publicKey)
+        throw std::runtime_error(file.string() + " does not hold a WireGuard private key");
+    return Identity{file, std::move(privateKey), *publicKey};
 }
 
-std::string loadOrCreateKey(const std::filesystem::path& file, bool mayCreate) {
+}  // namespace
+
+Identity loadIdentity(const std::filesystem::path& file, bool generate) {
     std::error_code ec;
-    if (!std::filesystem::exists(file, ec)) {
-        if (!mayCreate)
-            throw std::runtime_error("private key file " + file.string() + " does not exist");
-        std::string key = wg::generatePrivateKey();
-        writeAtomically(file, key + "\n");
-        return key;
+    auto status = std::filesystem::symlink_status(file, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory)
+        throw std::runtime_error("cannot inspect private key file " + file.string() + ": " +
+                                 ec.message());
+    if (status.type() != std::filesystem::file_type::not_found) {
+        if (auto why = exposedKeyFile(file))
+            throw std::runtime_error("private key: " + *why);
+        try {
+            return fromPrivateKey(file, readKeyFile(file));
+        } catch (const std::exception& e) {
+            throw std::runtime_error(
+                std::string("private key: ") + e.what() +
+                "; refusing to start with another identity (restore the file, or delete it to "
+                "become a new node)");
+        }
     }
-    std::ifstream in(file);
-    std::string key;
-    if (!in || !std::getline(in, key)) {
-        throw std::runtime_error("cannot read private key file " + file.string());
+    if (!generate) {
+        throw std::runtime_error("private key file " + file.string() +
+                                 " does not exist; refusing to become another node while running "
+                                 "(restore the file; a new key is generated only when weftd "
+                                 "starts the plugin)");
     }
-    if (!wg::isValidKey(key)) {
-        throw std::runtime_error(
-            "private key file " + file.string() +
-            " is corrupt (not a base64 WireGuard key); refusing to replace this node's identity");
-    }
-    return key;
+    Identity id = fromPrivateKey(file, wg::generatePrivateKey());
+    writeFileAtomically(file, id.privateKey + "\n", 0600);
+    return id;
 }
 
 }  // namespace weft::mesh

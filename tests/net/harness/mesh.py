@@ -1,4 +1,10 @@
 """Forming a weft mesh on a testbed: configs, key exchange, waiting for handshakes."""
+import base64
+import json
+import os
+from pathlib import Path
+
+from .proc import run
 from .wait import wait_until
 
 ROUTING = "[Route mesh]\nInterface=weft0\nSkipMark=0x51820/0x51820\nDestinations=@wireguard-mesh/targets\n"
@@ -42,3 +48,60 @@ def form_mesh(tb, plugins=("wireguard-mesh", "fwmark-routing"), extra="", host_a
         wait_until(lambda: all(h.weftctl("mesh").stdout.count(" up ") == len(tb.hosts) - 1 for h in tb.hosts),
                    30, 0.5, "every peer to report a handshake")
     return keys
+
+
+# ---------------------------------------------------------------- inspecting a mesh node
+MESH_OBJECT = "/org/weft/Weft1/plugin/wireguard_2dmesh"
+MESH_INTERFACE = "org.weft.Weft1.WireguardMesh"
+
+
+def mesh_call(host, method, signature, *args, check=False):
+    """busctl call of a wireguard-mesh method on `host`; returns the CompletedProcess."""
+    return host.busctl("call", "org.weft.Weft1", MESH_OBJECT, MESH_INTERFACE, method, signature,
+                       *[str(a) for a in args], check=check)
+
+
+def plugin_status(host, plugin="wireguard-mesh"):
+    """The plugin's part of `weftctl describe` (its Describe JSON)."""
+    doc = json.loads(host.weftctl("describe", check=True).stdout)
+    return next(p for p in doc["plugins"] if p["name"] == plugin)["status"]
+
+
+def processes(host, needle):
+    """PIDs of processes in `host`'s network namespace whose command line contains `needle`
+    (pgrep would also see the other simulated hosts: they share the PID namespace)."""
+    pids = run(["ip", "netns", "pids", host.ns], check=False).stdout.split()
+    found = []
+    for pid in pids:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if needle in cmdline:
+            found.append(int(pid))
+    return found
+
+
+def public_keys(count):
+    """`count` distinct WireGuard public keys: real X25519 keys with the cryptography module if
+    it is installed, else random 32-byte values (WireGuard takes any as a peer's key)."""
+    try:
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        def one():
+            return X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    except ImportError:
+        def one():
+            return os.urandom(32)
+    return [base64.b64encode(one()).decode() for _ in range(count)]
+
+
+def silent_peers(count, first=0):
+    """[Peer] sections for `count` peers without endpoints (nothing is ever sent to them), each
+    with one /32 of 10.200.0.0/16. Returns (config text, {name: key})."""
+    keys = {f"quiet{first + i}": k for i, k in enumerate(public_keys(count))}
+    text = ""
+    for i, (name, key) in enumerate(keys.items(), start=first):
+        text += f"\n[Peer {name}]\nPublicKey={key}\nAllowedIPs=10.200.{i // 256}.{i % 256}/32\n"
+    return text, keys
