@@ -144,6 +144,7 @@ void Daemon::reconcileOne(PluginSlot& slot) {
 void Daemon::reconcileNow() {
     if (flushed_)
         return;
+    engines_.wireguard->startPass();
     for (auto& s : slots_) {
         if (!s->started)
             continue;

@@ -13,6 +13,8 @@
 #include <map>
 #include <system_error>
 
+#include "kernel/netlink_extack.hpp"
+
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
 #endif
@@ -45,27 +47,6 @@ NftSocket::~NftSocket() {
 
 uint32_t NftSocket::portId() const {
     return mnl_socket_get_portid(nl_);
-}
-
-// The kernel's extended-ack message, if it sent one.
-static std::string extAckMessage(const nlmsghdr* nlh) {
-    if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-        return {};
-    auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-    size_t off = sizeof(*err);
-    if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-        off += err->msg.nlmsg_len - sizeof(nlmsghdr);
-    const nlattr* attr = nullptr;
-    std::string msg;
-    const char* base = static_cast<const char*>(mnl_nlmsg_get_payload_offset(nlh, off));
-    const char* end = reinterpret_cast<const char*>(nlh) + nlh->nlmsg_len;
-    for (attr = reinterpret_cast<const nlattr*>(base);
-         mnl_attr_ok(attr, int(end - reinterpret_cast<const char*>(attr)));
-         attr = mnl_attr_next(attr)) {
-        if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG)
-            msg = mnl_attr_get_str(attr);
-    }
-    return msg;
 }
 
 std::vector<std::string> NftSocket::sendBatch(const std::vector<BatchMessage>& messages) {

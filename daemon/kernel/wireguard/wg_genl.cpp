@@ -11,6 +11,8 @@
 #include <ctime>
 #include <system_error>
 
+#include "kernel/netlink_extack.hpp"
+
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
 #endif
@@ -27,23 +29,6 @@ constexpr int kDumpAttempts = 5;
 
 std::system_error sysError(int err, const std::string& what) {
     return std::system_error(err, std::generic_category(), what);
-}
-
-// The kernel's extended-ack text ("Attribute failed policy validation"), if it sent one.
-std::string extAck(const nlmsghdr* nlh) {
-    if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-        return {};
-    auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-    size_t off = sizeof(*err);
-    if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-        off += err->msg.nlmsg_len - sizeof(nlmsghdr);
-    auto* a = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, off));
-    auto* end = reinterpret_cast<const char*>(nlh) + nlh->nlmsg_len;
-    for (; mnl_attr_ok(a, int(end - reinterpret_cast<const char*>(a))); a = mnl_attr_next(a)) {
-        if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG)
-            return mnl_attr_get_str(a);
-    }
-    return {};
 }
 
 // The part of `change` that is one peer (a removal or an add/update), alone.
@@ -162,7 +147,7 @@ GenlClient::Status GenlClient::request(const std::vector<uint8_t>& msg) {
         for (int left = int(n); mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
             if (m->nlmsg_seq == seq && m->nlmsg_type == NLMSG_ERROR) {
                 auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m));
-                return {-e->error, e->error ? extAck(m) : std::string()};
+                return {-e->error, e->error ? extAckMessage(m) : std::string()};
             }
         }
     }

@@ -65,19 +65,27 @@ PeerOp update(const PeerChange& c) {
     return {&c.publicKey, publicKey(c.publicKey), flags, psk, &c};
 }
 
+// nlmsghdr + genlmsghdr + WGDEVICE_A_IFNAME at `buf`, which must have room for them.
+nlmsghdr* putRequestHeader(void* buf, uint16_t family, uint16_t flags, uint32_t seq, uint8_t cmd,
+                           const std::string& ifname) {
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = family;
+    nlh->nlmsg_flags = flags;
+    nlh->nlmsg_seq = seq;
+    auto* g = static_cast<genlmsghdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(genlmsghdr)));
+    g->cmd = cmd;
+    g->version = WG_GENL_VERSION;
+    mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, ifname.c_str());
+    return nlh;
+}
+
 // One request being filled, in a buffer exactly the budget long, so that libmnl's *_check
 // calls refuse whatever would overflow it.
 class Request {
   public:
     Request(size_t limit, uint16_t family, uint32_t seq, const std::string& ifname) : buf_(limit) {
-        nlh_ = mnl_nlmsg_put_header(buf_.data());
-        nlh_->nlmsg_type = family;
-        nlh_->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-        nlh_->nlmsg_seq = seq;
-        auto* g = static_cast<genlmsghdr*>(mnl_nlmsg_put_extra_header(nlh_, sizeof(genlmsghdr)));
-        g->cmd = WG_CMD_SET_DEVICE;
-        g->version = WG_GENL_VERSION;
-        mnl_attr_put_strz(nlh_, WGDEVICE_A_IFNAME, ifname.c_str());
+        nlh_ = putRequestHeader(buf_.data(), family, NLM_F_REQUEST | NLM_F_ACK, seq,
+                                WG_CMD_SET_DEVICE, ifname);
     }
     bool put(uint16_t type, size_t len, const void* data) {
         return mnl_attr_put_check(nlh_, buf_.size(), type, len, data);
@@ -276,14 +284,8 @@ std::vector<uint8_t> encodeGetDevice(const std::string& ifname, uint16_t familyI
     checkName(ifname);
     std::vector<uint8_t> buf(MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(genlmsghdr)) + MNL_ATTR_HDRLEN +
                              MNL_ALIGN(IFNAMSIZ));
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-    nlh->nlmsg_type = familyId;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    nlh->nlmsg_seq = seq;
-    auto* g = static_cast<genlmsghdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(genlmsghdr)));
-    g->cmd = WG_CMD_GET_DEVICE;
-    g->version = WG_GENL_VERSION;
-    mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, ifname.c_str());
+    nlmsghdr* nlh = putRequestHeader(buf.data(), familyId, NLM_F_REQUEST | NLM_F_DUMP, seq,
+                                     WG_CMD_GET_DEVICE, ifname);
     buf.resize(nlh->nlmsg_len);
     return buf;
 }

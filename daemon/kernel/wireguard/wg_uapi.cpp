@@ -176,10 +176,4 @@ std::string encodeUapiSet(const DeviceChange& c) {
     return o.str();
 }
 
-std::string diffToUapi(const DeviceState& have, const WireguardLink& want, unsigned& changedPeers) {
-    DeviceChange change = diffDevice(have, want);
-    changedPeers = change.changedPeers();
-    return encodeUapiSet(change);
-}
-
 }  // namespace weft::kernel::wg

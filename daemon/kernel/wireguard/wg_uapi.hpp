@@ -35,8 +35,4 @@ class UapiClient {
 /// Throws std::invalid_argument for a key that is not base64 of 32 bytes.
 std::string encodeUapiSet(const DeviceChange& change);
 
-/// diffDevice then encodeUapiSet: the body that takes `have` to `want`, touching only what
-/// differs. `changedPeers` counts the peers it touches.
-std::string diffToUapi(const DeviceState& have, const WireguardLink& want, unsigned& changedPeers);
-
 }  // namespace weft::kernel::wg

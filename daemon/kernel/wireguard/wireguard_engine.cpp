@@ -124,9 +124,10 @@ ApplyResult WireguardEngine::apply(const WireguardLink& d) {
 
 ApplyResult WireguardEngine::applyUserspace(const WireguardLink& d) {
     wg::UapiClient uapi(runtimeDir_);
-    std::optional<wg::DeviceState> have;
+    std::optional<wg::DeviceState> have = takeRead(d.name);
     try {
-        have = uapi.get(d.name);  // answering: alive (a liveness probe would read it twice)
+        if (!have)
+            have = uapi.get(d.name);  // answering: alive (a liveness probe would read it twice)
     } catch (const std::exception&) {
     }
     ApplyResult r;
@@ -155,7 +156,8 @@ ApplyResult WireguardEngine::applyKernel(const WireguardLink& d) {
     try {
         wg::DeviceState have;
         try {
-            have = genl().get(d.name);
+            auto read = takeRead(d.name);
+            have = read ? std::move(*read) : genl().get(d.name);
         } catch (const std::system_error& e) {
             if (e.code().value() != ENODEV)
                 throw;
@@ -188,6 +190,7 @@ ApplyResult WireguardEngine::applyKernel(const WireguardLink& d) {
 ApplyResult WireguardEngine::remove(const std::string& ifname) {
     ApplyResult r;
     kernelLinks_.erase(ifname);
+    readThisPass_.erase(ifname);
     auto it = children_.find(ifname);
     if (it != children_.end() && it->second.pid > 0) {
         kill(it->second.pid, SIGTERM);
@@ -223,7 +226,7 @@ std::optional<std::vector<WireguardPeerStatus>> WireguardEngine::status(const st
                 kernelLinks_.insert(ifname);
             }
         }
-        const wg::DeviceState& d = *got;
+        const wg::DeviceState& d = readThisPass_[ifname] = std::move(*got);
         std::vector<WireguardPeerStatus> out;
         for (auto& p : d.peers)
             out.push_back({p.publicKey, p.endpoint, p.lastHandshake, p.rx, p.tx});
@@ -231,6 +234,15 @@ std::optional<std::vector<WireguardPeerStatus>> WireguardEngine::status(const st
     } catch (const std::exception&) {
         return std::nullopt;
     }
+}
+
+std::optional<wg::DeviceState> WireguardEngine::takeRead(const std::string& ifname) {
+    auto it = readThisPass_.find(ifname);
+    if (it == readThisPass_.end())
+        return std::nullopt;
+    std::optional<wg::DeviceState> d = std::move(it->second);
+    readThisPass_.erase(it);  // one apply per read: after it the device has changed
+    return d;
 }
 
 std::vector<std::string> WireguardEngine::reapChildren() {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernel/apply_result.hpp"
+#include "kernel/wireguard/wg_device.hpp"
 #include "weft/state.hpp"
 
 namespace weft::kernel {
@@ -41,6 +42,10 @@ class WireguardEngine {
     ApplyResult remove(const std::string& ifname);
     /// Peers as the back end last applied for this link reports them; nullopt if unreadable.
     std::optional<std::vector<WireguardPeerStatus>> status(const std::string& ifname);
+    /// A reconcile pass begins. Within a pass, apply() diffs against the device as status() read
+    /// it (a plugin asks for status while computing its desired state) instead of reading the
+    /// whole device a second time; reads from before the pass are forgotten.
+    void startPass() { readThisPass_.clear(); }
     /// Reaps exited children; returns the links whose wireguard-go died.
     std::vector<std::string> reapChildren();
     /// How long to wait before the next restart attempt of a link's wireguard-go.
@@ -68,7 +73,9 @@ class WireguardEngine {
     std::map<std::string, Child> children_;
     std::unique_ptr<wg::GenlClient> genl_;
     bool kernelProbed_ = false;
-    std::set<std::string> kernelLinks_;  // links applied on the kernel back end
+    std::set<std::string> kernelLinks_;                    // links applied on the kernel back end
+    std::map<std::string, wg::DeviceState> readThisPass_;  // by status(), taken by apply()
+    std::optional<wg::DeviceState> takeRead(const std::string& ifname);
     unsigned lastChangedPeers_ = 0;
 };
 

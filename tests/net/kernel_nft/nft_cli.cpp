@@ -10,20 +10,6 @@ namespace weft::test {
 
 using namespace weft::nft;
 
-CmdResult sh(const std::string& cmd) {
-    CmdResult r;
-    std::unique_ptr<FILE, int (*)(FILE*)> p(popen((cmd + " 2>&1").c_str(), "r"), pclose);
-    if (!p)
-        return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p.get())) > 0)
-        r.out.append(buf, n);
-    int st = pclose(p.release());
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
-
 std::string nft(const std::string& args, bool mustSucceed) {
     auto r = sh("nft " + args);
     if (mustSucceed) {

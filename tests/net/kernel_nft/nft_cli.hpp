@@ -5,17 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "../shell_cmd.hpp"
 #include "kernel/nft/nft_engine.hpp"
 
 namespace weft::test {
 
-struct CmdResult {
-    int status = -1;  ///< exit status
-    std::string out;  ///< stdout and stderr
-};
-
-/// Runs a shell command, collecting its output.
-CmdResult sh(const std::string& cmd);
 /// `nft <args>`; fails the current test when nft fails and `mustSucceed`.
 std::string nft(const std::string& args, bool mustSucceed = true);
 /// `nft list table <family> <name>` ("" when the table does not exist).

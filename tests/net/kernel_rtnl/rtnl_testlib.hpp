@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../shell_cmd.hpp"
 #include "weft/json.hpp"
 #include "weft/state.hpp"
 
@@ -15,12 +16,6 @@ namespace weft::test {
 
 constexpr uint8_t kProto = 149;
 
-struct CmdResult {
-    int status = -1;
-    std::string out;
-};
-/// Runs a shell command; stdout and stderr together.
-CmdResult sh(const std::string& cmd);
 /// `ip <args>`, which must succeed.
 std::string ip(const std::string& args);
 /// `ip -j <args>` parsed.

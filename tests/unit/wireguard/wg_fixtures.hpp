@@ -81,4 +81,26 @@ inline weft::kernel::wg::DeviceState stateOf(const weft::WireguardLink& l) {
     return d;
 }
 
+/// A change with every kind of field: device settings, a removal, a new and an edited peer.
+inline weft::kernel::wg::DeviceChange sampleChange() {
+    weft::kernel::wg::DeviceChange c;
+    c.privateKey = key(9, 0x11);
+    c.listenPort = 51820;
+    c.fwmark = 0x51820;
+    c.removePeers = {key(1)};
+    weft::kernel::wg::PeerChange added;
+    added.publicKey = key(2);
+    added.presharedKey = key(2, 0x77);
+    added.endpoint = Endpoint{*Address::parse("127.0.0.2"), 51820};
+    added.keepalive = std::chrono::seconds(25);
+    added.replaceAllowedIps = true;
+    added.allowedIps = {prefix("10.0.0.2/32"), prefix("fd00::/64")};
+    weft::kernel::wg::PeerChange edited;
+    edited.publicKey = key(3);
+    edited.updateOnly = true;
+    edited.endpoint = Endpoint{*Address::parse("::1"), 4500};
+    c.peers = {added, edited};
+    return c;
+}
+
 }  // namespace wgtest

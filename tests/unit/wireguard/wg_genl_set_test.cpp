@@ -33,27 +33,6 @@ const Attr& get(const std::vector<Attr>& list, uint16_t type) {
     return *a;
 }
 
-DeviceChange sampleChange() {
-    DeviceChange c;
-    c.privateKey = key(9, 0x11);
-    c.listenPort = 51820;
-    c.fwmark = 0x51820;
-    c.removePeers = {key(1)};
-    PeerChange added;
-    added.publicKey = key(2);
-    added.presharedKey = key(2, 0x77);
-    added.endpoint = Endpoint{*Address::parse("127.0.0.2"), 51820};
-    added.keepalive = std::chrono::seconds(25);
-    added.replaceAllowedIps = true;
-    added.allowedIps = {prefix("10.0.0.2/32"), prefix("fd00::/64")};
-    PeerChange edited;
-    edited.publicKey = key(3);
-    edited.updateOnly = true;
-    edited.endpoint = Endpoint{*Address::parse("::1"), 4500};
-    c.peers = {added, edited};
-    return c;
-}
-
 TEST(WgGenlSet, HeadersAndDeviceAttributes) {
     auto msgs = genl::encodeSetDevice("wg0", sampleChange(), kFamily, 77);
     ASSERT_EQ(msgs.size(), 1u);
