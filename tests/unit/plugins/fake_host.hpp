@@ -118,4 +118,17 @@ class FakeHost : public Host {
     std::filesystem::path dir_;
 };
 
+/// The messages (file:line: ...) of every error `plugin.validate(config)` reports; none if valid.
+inline std::vector<std::string> validationErrors(const Plugin& plugin, const Config& config) {
+    try {
+        plugin.validate(config);
+    } catch (const ConfigException& e) {
+        std::vector<std::string> out;
+        for (auto& err : e.errors())
+            out.push_back(err.str());
+        return out;
+    }
+    return {};
+}
+
 }  // namespace weft::test

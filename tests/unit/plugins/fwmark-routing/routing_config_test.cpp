@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config_loader.hpp"
+#include "fake_host.hpp"
 #include "routing_plugin.hpp"
 
 using namespace weft;
@@ -15,16 +16,7 @@ Config parse(const std::string& text) {
 
 // The messages of every error validate() reports.
 std::vector<std::string> errorsOf(const std::string& text) {
-    steer::RoutingPlugin p;
-    try {
-        p.validate(parse(text));
-    } catch (const ConfigException& e) {
-        std::vector<std::string> out;
-        for (auto& err : e.errors())
-            out.push_back(err.str());
-        return out;
-    }
-    return {};
+    return test::validationErrors(steer::RoutingPlugin{}, parse(text));
 }
 
 // The messages of the config layer's own errors (schema types, required keys, ranges).
