@@ -11,15 +11,29 @@ namespace weftctl {
 using weft::Json;
 
 static void printJson(const Json& j) {
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", weft::jsonText(j, 2).c_str());
+}
+
+// Member `key` of `j` as text: a string as is, another value as JSON, "" when absent
+// (a plugin of another version may lack it).
+static std::string str(const Json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null())
+        return "";
+    if (it->is_string())
+        return it->get<std::string>();
+    return weft::jsonText(*it);
 }
 
 static std::string str(const Json& j) {
-    if (j.isString())
-        return j.asString();
-    if (j.isNull())
-        return "";
-    return j.dump();
+    return j.is_string() ? j.get<std::string>() : weft::jsonText(j);
+}
+
+// Member `key` of `j` when it is an array, else an empty one.
+static const Json& arrayIn(const Json& j, const char* key) {
+    static const Json empty = Json::array();
+    auto it = j.find(key);
+    return it != j.end() && it->is_array() ? *it : empty;
 }
 
 int cmdStatus(BusClient& bus, const Options& o) {
@@ -38,7 +52,7 @@ int cmdStatus(BusClient& bus, const Options& o) {
             p["state"] = plugins[i].state;
             p["lastError"] = errors[i];
             p["objectPath"] = plugins[i].path;
-            list.push(p);
+            list.push_back(p);
         }
         j["plugins"] = list;
         printJson(j);
@@ -65,7 +79,7 @@ int cmdPlugins(BusClient& bus, const Options& o) {
             e["name"] = p.name;
             e["state"] = p.state;
             e["objectPath"] = p.path;
-            list.push(e);
+            list.push_back(e);
         }
         printJson(list);
         return 0;
@@ -114,7 +128,7 @@ int cmdMesh(BusClient& bus, const Options& o) {
             Json e = Json::object();
             for (auto& [k, v] : p)
                 e[k] = v;
-            list.push(e);
+            list.push_back(e);
         }
         j["peers"] = list;
         printJson(j);
@@ -145,10 +159,10 @@ static std::map<std::string, std::pair<uint64_t, uint64_t>> counters(const Json&
     std::map<std::string, std::pair<uint64_t, uint64_t>> out;
     if (!d.contains("kernel"))
         return out;
-    for (auto& c : d["kernel"]["counters"].asArray()) {
-        auto& slot = out[str(c["comment"])];
-        slot.first += uint64_t(c["packets"].asInt());
-        slot.second += uint64_t(c["bytes"].asInt());
+    for (auto& c : arrayIn(d["kernel"], "counters")) {
+        auto& slot = out[str(c, "comment")];
+        slot.first += c.at("packets").get<uint64_t>();
+        slot.second += c.at("bytes").get<uint64_t>();
     }
     return out;
 }
@@ -160,23 +174,20 @@ int cmdRoutes(BusClient& bus, const Options& o) {
         return 0;
     }
     auto ctr = counters(d);
-    const Json& policies = d["status"]["policies"];
-    for (auto& p : policies.asArray()) {
-        std::printf("%s: interface %s, table %s, mark %s, priority %s\n", str(p["name"]).c_str(),
-                    str(p["interface"]).c_str(), str(p["table"]).c_str(), str(p["mark"]).c_str(),
-                    str(p["priority"]).c_str());
+    for (auto& p : arrayIn(d["status"], "policies")) {
+        std::printf("%s: interface %s, table %s, mark %s, priority %s\n", str(p, "name").c_str(),
+                    str(p, "interface").c_str(), str(p, "table").c_str(), str(p, "mark").c_str(),
+                    str(p, "priority").c_str());
         std::printf("  destinations: %s IPv4 + %s IPv6 prefixes%s\n",
-                    str(p["destinations4"]).c_str(), str(p["destinations6"]).c_str(),
-                    p.contains("sources4") ? (", scoped to " + str(p["sources4"]) + " IPv4 + " +
-                                              str(p["sources6"]) + " IPv6 source prefixes")
+                    str(p, "destinations4").c_str(), str(p, "destinations6").c_str(),
+                    p.contains("sources4") ? (", scoped to " + str(p, "sources4") + " IPv4 + " +
+                                              str(p, "sources6") + " IPv6 source prefixes")
                                                  .c_str()
                                            : "");
-        for (auto& r : p["rules"].asArray())
+        for (auto& r : arrayIn(p, "rules"))
             std::printf("  rule: %s\n", str(r).c_str());
-        if (p["routes"].isArray()) {
-            for (auto& r : p["routes"].asArray())
-                std::printf("  route: %s\n", str(r).c_str());
-        }
+        for (auto& r : arrayIn(p, "routes"))
+            std::printf("  route: %s\n", str(r).c_str());
     }
     std::vector<std::vector<std::string>> rows{{"NFT RULE", "PACKETS", "BYTES"}};
     for (auto& [comment, pb] : ctr) {
@@ -193,12 +204,12 @@ int cmdExemptions(BusClient& bus, const Options& o) {
         printJson(d);
         return 0;
     }
-    for (auto& e : d["status"]["exemptions"].asArray()) {
+    for (auto& e : arrayIn(d["status"], "exemptions")) {
         std::printf("%s: %s ports %s, local ports %s, table %s, priority %s\n",
-                    str(e["name"]).c_str(), str(e["protocol"]).c_str(), str(e["ports"]).c_str(),
-                    str(e["localPorts"]).c_str(), str(e["table"]).c_str(),
-                    str(e["priority"]).c_str());
-        for (auto& r : e["rules"].asArray())
+                    str(e, "name").c_str(), str(e, "protocol").c_str(), str(e, "ports").c_str(),
+                    str(e, "localPorts").c_str(), str(e, "table").c_str(),
+                    str(e, "priority").c_str());
+        for (auto& r : arrayIn(e, "rules"))
             std::printf("  %s\n", str(r).c_str());
     }
     return 0;

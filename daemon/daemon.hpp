@@ -14,11 +14,14 @@
 #include "daemon_config.hpp"
 #include "event_loop.hpp"
 #include "host_impl.hpp"
+#include "kernel/conntrack/conntrack_table.hpp"
+#include "kernel/nflog/nflog_receiver.hpp"
 #include "kernel/nft/nft_engine.hpp"
 #include "kernel/nft/nft_monitor.hpp"
 #include "kernel/rtnl/rtnl_monitor.hpp"
 #include "plugin_loader.hpp"
 #include "plugin_slot.hpp"
+#include "probe/prober.hpp"
 #include "reconciler.hpp"
 
 namespace weft {
@@ -54,6 +57,14 @@ class Daemon final : public ManagerApi, public HostServices {
     std::optional<PrefixSet> resolveSet(const std::string& fullName) const override;
     std::filesystem::path stateRoot() const override { return options_.stateRoot; }
     std::filesystem::path runtimeRoot() const override { return options_.runtimeRoot; }
+    std::map<std::string, nft::CounterValue> nftCounters(const std::string& plugin,
+                                                         nft::TableFamily family,
+                                                         const std::string& table) override {
+        return engines_.nft->namedCounters(plugin, family, table);
+    }
+    kernel::ConntrackTable& conntrack() override { return conntrack_; }
+    Prober& prober() override { return prober_; }
+    kernel::NflogReceiver& nflog() override { return nflog_; }
 
   private:
     // daemon.cpp: life cycle, monitors, reconcile scheduling
@@ -85,6 +96,9 @@ class Daemon final : public ManagerApi, public HostServices {
     DaemonSettings settings_;
     EventLoop loop_;
     KernelEngines engines_;
+    kernel::ConntrackTable conntrack_;
+    Prober prober_{loop_};
+    kernel::NflogReceiver nflog_{loop_};
     std::unique_ptr<Reconciler> reconciler_;
     std::unique_ptr<kernel::NftMonitor> nftMonitor_;
     std::unique_ptr<kernel::RtnlMonitor> rtnlMonitor_;

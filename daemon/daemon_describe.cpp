@@ -14,7 +14,7 @@ Json Daemon::describeSlot(PluginSlot& slot) {
     if (slot.config) {
         Json files = Json::array();
         for (auto& f : slot.config->files)
-            files.push(f);
+            files.push_back(f);
         j["configFiles"] = files;
     }
     if (slot.plugin && slot.started) {
@@ -34,17 +34,17 @@ std::string Daemon::describe() {
     j["state"] = state_;
     Json plugins = Json::array();
     for (auto& s : slots_)
-        plugins.push(describeSlot(*s));
+        plugins.push_back(describeSlot(*s));
     j["plugins"] = plugins;
     Json sets = Json::object();
     for (auto& [name, set] : sets_) {
         Json list = Json::array();
         for (auto& p : set.prefixes())
-            list.push(p.str());
+            list.push_back(p.str());
         sets[name] = list;
     }
     j["sets"] = sets;
-    return j.dump(2);
+    return jsonText(j, 2);
 }
 
 }  // namespace weft

@@ -92,6 +92,12 @@ EventLoop::Id EventLoop::addReadable(int fd, Callback fn) {
     return store(s, std::move(fn), {});
 }
 
+EventLoop::Id EventLoop::addWritable(int fd, Callback fn) {
+    sd_event_source* s = nullptr;
+    check(sd_event_add_io(event_, &s, fd, EPOLLOUT, &EventLoop::onIo, nullptr), "sd_event_add_io");
+    return store(s, std::move(fn), {});
+}
+
 EventLoop::Id EventLoop::addTimer(std::chrono::milliseconds delay, bool repeat, Callback fn) {
     sd_event_source* s = nullptr;
     uint64_t usec = uint64_t(std::max<int64_t>(delay.count(), 0)) * 1000;

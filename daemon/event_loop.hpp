@@ -27,6 +27,9 @@ class EventLoop {
 
     /// Calls `fn` whenever `fd` is readable (EPOLLIN).
     Id addReadable(int fd, Callback fn);
+    /// Calls `fn` whenever `fd` is writable (EPOLLOUT), e.g. once a non-blocking connect ends.
+    /// Like addReadable, errors and hang-ups (EPOLLERR, EPOLLHUP) call it too.
+    Id addWritable(int fd, Callback fn);
     /// Calls `fn` after `delay`, once, or every `delay` when `repeat`.
     Id addTimer(std::chrono::milliseconds delay, bool repeat, Callback fn);
     /// Calls `fn` on signal `sig` (the signal is blocked for the process).

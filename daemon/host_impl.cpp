@@ -2,7 +2,10 @@
 
 #include <sys/stat.h>
 
+#include "kernel/conntrack/conntrack_table.hpp"
+#include "kernel/nflog/nflog_receiver.hpp"
 #include "log.hpp"
+#include "probe/prober.hpp"
 
 namespace weft {
 
@@ -18,6 +21,12 @@ void HostImpl::release() {
         services_.loop().cancel(id);
     timers_.clear();
     linkCallbacks_.clear();
+    for (auto id : probes_)
+        services_.prober().cancel(id);
+    probes_.clear();
+    for (auto id : logs_)
+        services_.nflog().unsubscribe(id);
+    logs_.clear();
 }
 
 void HostImpl::log(LogLevel level, const std::string& message) {
@@ -60,6 +69,57 @@ void HostImpl::cancelTimer(TimerId id) {
 void HostImpl::publishSet(const std::string& name, const PrefixSet& set) {
     if (services_.publishSet(plugin_ + "/" + name, set))
         services_.requestReconcile();
+}
+
+uint64_t HostImpl::deleteFlows(const FlowFilter& filter) {
+    return services_.conntrack().deleteFlows(filter);
+}
+
+std::map<uint32_t, uint64_t> HostImpl::countFlowsByMark(uint32_t mask,
+                                                        std::optional<Family> family) {
+    return services_.conntrack().countByMark(mask, family);
+}
+
+Host::ProbeId HostImpl::probe(const ProbeRequest& request,
+                              std::function<void(const ProbeResult&)> done) {
+    // The id is known only after start(); start() never calls back synchronously.
+    auto id = std::make_shared<ProbeId>(0);
+    std::string who = plugin_;
+    *id = services_.prober().start(
+        request, [this, id, who, done = std::move(done)](const ProbeResult& r) {
+            probes_.erase(*id);
+            try {
+                done(r);
+            } catch (const std::exception& e) {
+                logMessage(LogLevel::Error, who, std::string("probe callback failed: ") + e.what());
+            }
+        });
+    probes_.insert(*id);
+    return *id;
+}
+
+void HostImpl::cancelProbe(ProbeId id) {
+    if (probes_.erase(id))
+        services_.prober().cancel(id);
+}
+
+Host::LogSubscription HostImpl::subscribeLog(uint16_t group,
+                                             std::function<void(const LoggedPacket&)> fn) {
+    std::string who = plugin_;
+    auto id = services_.nflog().subscribe(group, [who, fn = std::move(fn)](const LoggedPacket& p) {
+        try {
+            fn(p);
+        } catch (const std::exception& e) {
+            logMessage(LogLevel::Error, who, std::string("log callback failed: ") + e.what());
+        }
+    });
+    logs_.insert(id);
+    return id;
+}
+
+void HostImpl::unsubscribeLog(LogSubscription id) {
+    if (logs_.erase(id))
+        services_.nflog().unsubscribe(id);
 }
 
 void HostImpl::notifyLinksChanged() {

@@ -12,6 +12,12 @@
 
 namespace weft {
 
+class Prober;
+namespace kernel {
+class ConntrackTable;
+class NflogReceiver;
+}  // namespace kernel
+
 /// What HostImpl needs from the daemon (kept abstract so the daemon's internals stay private).
 class HostServices {
   public:
@@ -25,6 +31,13 @@ class HostServices {
     virtual std::optional<PrefixSet> resolveSet(const std::string& fullName) const = 0;
     virtual std::filesystem::path stateRoot() const = 0;    ///< /var/lib/weft
     virtual std::filesystem::path runtimeRoot() const = 0;  ///< /run/weft
+    /// Named counters of `plugin`'s nftables table (empty if it owns no such table).
+    virtual std::map<std::string, nft::CounterValue> nftCounters(const std::string& plugin,
+                                                                 nft::TableFamily family,
+                                                                 const std::string& table) = 0;
+    virtual kernel::ConntrackTable& conntrack() = 0;
+    virtual Prober& prober() = 0;
+    virtual kernel::NflogReceiver& nflog() = 0;
 };
 
 class HostImpl final : public Host {
@@ -52,6 +65,19 @@ class HostImpl final : public Host {
         return services_.resolveSet(fullName);
     }
     BusObject& bus() override { return bus_; }
+    std::map<std::string, nft::CounterValue> counters(nft::TableFamily family,
+                                                      const std::string& table) override {
+        return services_.nftCounters(plugin_, family, table);
+    }
+    uint64_t deleteFlows(const FlowFilter& filter) override;
+    std::map<uint32_t, uint64_t> countFlowsByMark(uint32_t mask,
+                                                  std::optional<Family> family) override;
+    ProbeId probe(const ProbeRequest& request,
+                  std::function<void(const ProbeResult&)> done) override;
+    void cancelProbe(ProbeId id) override;
+    LogSubscription subscribeLog(uint16_t group,
+                                 std::function<void(const LoggedPacket&)> fn) override;
+    void unsubscribeLog(LogSubscription id) override;
 
     /// Runs the plugin's link callbacks (called by the daemon after netlink link events).
     void notifyLinksChanged();
@@ -64,6 +90,8 @@ class HostImpl final : public Host {
     BusObject& bus_;
     std::set<EventLoop::Id> timers_;
     std::vector<std::function<void()>> linkCallbacks_;
+    std::set<ProbeId> probes_;        ///< in flight, cancelled on release()
+    std::set<LogSubscription> logs_;  ///< dropped on release()
 };
 
 }  // namespace weft

@@ -72,8 +72,12 @@ uint32_t markBitsWritten(const DesiredState& state) {
                         bits |= m->mark.mask;
                     if (auto* m = std::get_if<nft::MarkFromCt>(&e))
                         bits |= m->mask;
-                    if (auto* m = std::get_if<nft::HashMark>(&e))
+                    if (auto* m = std::get_if<nft::HashMark>(&e);
+                        m && m->target == nft::MarkTarget::Meta)
                         bits |= m->mask;
+                    if (auto* m = std::get_if<nft::MapMark>(&e);
+                        m && m->target == nft::MarkTarget::Meta)
+                        bits |= 0xffffffff;
                 }
             }
         }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "kernel/rtnl/sysctl.hpp"
 #include "log.hpp"
@@ -22,17 +23,16 @@ void take(const kernel::ApplyResult& r, const std::string& what, std::vector<std
 Json rangesJson(const std::vector<std::pair<uint32_t, uint32_t>>& v) {
     Json a = Json::array();
     for (auto& [lo, hi] : v)
-        a.push(Json(Json::Array{Json(int64_t(lo)), Json(int64_t(hi))}));
+        a.push_back(Json::array({lo, hi}));
     return a;
 }
 
-std::vector<std::pair<uint32_t, uint32_t>> rangesFrom(const Json& a) {
+std::vector<std::pair<uint32_t, uint32_t>> rangesFrom(const Json& rec, const char* key) {
     std::vector<std::pair<uint32_t, uint32_t>> v;
-    if (!a.isArray())
+    if (!rec.contains(key) || !rec[key].is_array())
         return v;
-    for (auto& r : a.asArray()) {
-        v.emplace_back(uint32_t(r.asArray().at(0).asInt()), uint32_t(r.asArray().at(1).asInt()));
-    }
+    for (auto& r : rec[key])
+        v.emplace_back(r.at(0).get<uint32_t>(), r.at(1).get<uint32_t>());
     return v;
 }
 
@@ -50,16 +50,18 @@ void Reconciler::load() {
     std::stringstream ss;
     ss << in.rdbuf();
     try {
-        Json j = Json::parse(ss.str());
-        for (auto& [name, r] : j.asObject()) {
+        const Json j = Json::parse(ss.str());
+        if (!j.is_object())
+            throw std::runtime_error("not a JSON object");
+        for (auto& [name, r] : j.items()) {
             Record rec;
-            rec.tables = rangesFrom(r["tables"]);
-            auto pr = rangesFrom(r["priorities"]);
+            rec.tables = rangesFrom(r, "tables");
+            auto pr = rangesFrom(r, "priorities");
             if (!pr.empty())
                 rec.priorities = pr.front();
-            if (r["links"].isArray()) {
-                for (auto& l : r["links"].asArray())
-                    rec.links.push_back(l.asString());
+            if (r.contains("links") && r["links"].is_array()) {
+                for (auto& l : r["links"])
+                    rec.links.push_back(l.get<std::string>());
             }
             records_[name] = rec;
         }
@@ -78,7 +80,7 @@ void Reconciler::save() const {
                                                     : std::vector<std::pair<uint32_t, uint32_t>>{});
         Json links = Json::array();
         for (auto& l : r.links)
-            links.push(l);
+            links.push_back(l);
         rec["links"] = links;
         j[name] = rec;
     }
@@ -87,7 +89,7 @@ void Reconciler::save() const {
     tmp += ".tmp";
     {
         std::ofstream out(tmp, std::ios::trunc);
-        out << j.dump(2) << "\n";
+        out << jsonText(j, 2) << "\n";
     }
     std::filesystem::rename(tmp, recordFile_);
 }
@@ -211,7 +213,7 @@ Json Reconciler::kernelFacts(const std::string& plugin) {
         e["comment"] = c.comment;
         e["packets"] = c.packets;
         e["bytes"] = c.bytes;
-        counters.push(e);
+        counters.push_back(e);
     }
     Json facts = Json::object();
     facts["counters"] = counters;

@@ -6,7 +6,8 @@ PACKAGES=(meson ninja-build pkg-config g++ libsdbus-c++-dev libsdbus-c++-bin lib
   libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libnftnl-dev libmnl-dev libinih-dev
   libboost-dev libboost-filesystem-dev libgtest-dev libgmock-dev libssl-dev nftables iproute2
   wireguard-go wireguard-tools iputils-ping tcpdump socat dbus python3 util-linux procps
-  clang-format systemd)
+  clang-format systemd nlohmann-json3-dev libnetfilter-conntrack-dev
+  libnetfilter-log-dev conntrack)
 if [ "${1:-}" = "--if-missing" ]; then
     missing=0
     for p in "${PACKAGES[@]}"; do

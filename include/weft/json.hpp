@@ -1,75 +1,29 @@
-// weft plugin SDK: a small JSON value, for Describe output and weftctl.
+// weft plugin SDK: JSON, for Describe output, weftctl and small state files.
 //
-// Objects keep insertion order, so output keys are stable.
+// weft::Json is nlohmann::ordered_json (Debian nlohmann-json3-dev; pkg-config
+// `nlohmann_json`, which weft-plugin.pc requires): objects keep insertion order, so
+// Describe's keys come out in the order the code wrote them.
+//
+// Two of its behaviours to keep in mind:
+// - `const Json& j; j["absent"]` is undefined behaviour: use j.at("key") (throws
+//   Json::out_of_range), j.contains("key") or j.value("key", fallback) on const values.
+// - Json::parse throws Json::parse_error, and dump() throws Json::type_error on a string
+//   that is not UTF-8; both derive from Json::exception, a std::exception, not from
+//   std::runtime_error.
 #pragma once
 
-#include <cstdint>
-#include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <string>
-#include <string_view>
-#include <utility>
-#include <variant>
-#include <vector>
 
 namespace weft {
 
-class Json {
-  public:
-    using Array = std::vector<Json>;
-    using Object = std::vector<std::pair<std::string, Json>>;
+using Json = nlohmann::ordered_json;
 
-    Json() = default;  ///< null
-    Json(std::nullptr_t) {}
-    Json(bool b) : v_(b) {}
-    Json(int i) : v_(int64_t{i}) {}
-    Json(unsigned i) : v_(int64_t{i}) {}
-    Json(int64_t i) : v_(i) {}
-    Json(uint64_t i) : v_(static_cast<int64_t>(i)) {}
-    Json(double d) : v_(d) {}
-    Json(const char* s) : v_(std::string(s)) {}
-    Json(std::string s) : v_(std::move(s)) {}
-    Json(Array a) : v_(std::move(a)) {}
-    Json(Object o) : v_(std::move(o)) {}
-
-    static Json array() { return Json(Array{}); }
-    static Json object() { return Json(Object{}); }
-    /// Parses RFC 8259 JSON; throws std::runtime_error with the offset on error.
-    static Json parse(std::string_view text);
-
-    bool isNull() const { return std::holds_alternative<std::nullptr_t>(v_); }
-    bool isBool() const { return std::holds_alternative<bool>(v_); }
-    bool isInt() const { return std::holds_alternative<int64_t>(v_); }
-    bool isNumber() const { return isInt() || std::holds_alternative<double>(v_); }
-    bool isString() const { return std::holds_alternative<std::string>(v_); }
-    bool isArray() const { return std::holds_alternative<Array>(v_); }
-    bool isObject() const { return std::holds_alternative<Object>(v_); }
-
-    bool asBool() const { return std::get<bool>(v_); }
-    int64_t asInt() const;  ///< also accepts a double with an integral value
-    double asDouble() const;
-    const std::string& asString() const { return std::get<std::string>(v_); }
-    const Array& asArray() const& { return std::get<Array>(v_); }
-    Array& asArray() & { return std::get<Array>(v_); }
-    /// On a temporary, by value (so `Json::parse(t).asArray()` never dangles).
-    Array asArray() && { return std::get<Array>(std::move(v_)); }
-    const Object& asObject() const& { return std::get<Object>(v_); }
-    Object& asObject() & { return std::get<Object>(v_); }
-    Object asObject() && { return std::get<Object>(std::move(v_)); }
-
-    /// Object member; inserts null if absent (non-const) / returns null (const).
-    Json& operator[](const std::string& key);
-    const Json& operator[](const std::string& key) const;
-    bool contains(const std::string& key) const;
-    /// Array append.
-    Json& push(Json v);
-
-    /// Compact (indent < 0) or pretty-printed text.
-    std::string dump(int indent = -1) const;
-
-    bool operator==(const Json&) const = default;
-
-  private:
-    std::variant<std::nullptr_t, bool, int64_t, double, std::string, Array, Object> v_;
-};
+/// `j` as text, compact when indent < 0, pretty-printed otherwise. Unlike j.dump() it
+/// never throws: bytes that are not UTF-8 (a config value, a kernel message) become
+/// U+FFFD, since the text goes over D-Bus, whose strings must be UTF-8 anyway.
+inline std::string jsonText(const Json& j, int indent = -1) {
+    return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
 
 }  // namespace weft

@@ -24,9 +24,19 @@ namespace weft::nft {
 
 enum class Verdict { Accept, Drop, Return, Continue, Jump, Goto };
 
-/// A set element key: a prefix (interval sets; a host prefix in plain sets),
-/// a port or port range, a 32-bit number (mark, proto, hash bucket) or an interface name.
-using ElementKey = std::variant<Prefix, PortRange, uint32_t, std::string>;
+/// One field of a key: a prefix (interval sets; a host prefix in plain sets), a port or port
+/// range, a 32-bit number (mark, proto, hash bucket) or an interface name.
+using KeyPart = std::variant<Prefix, PortRange, uint32_t, std::string>;
+
+/// A concatenated key, one part per type of the set's `concat` ("10.0.0.1 . tcp . 80"). In an
+/// interval set each address or port part may be a range (a prefix, a port range).
+struct Concat {
+    std::vector<KeyPart> parts;
+    auto operator<=>(const Concat&) const = default;
+};
+
+/// A set element key: one field, or a concatenation of several.
+using ElementKey = std::variant<Prefix, PortRange, uint32_t, std::string, Concat>;
 
 /// Verdict data of a verdict map.
 struct VerdictData {

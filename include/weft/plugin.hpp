@@ -29,11 +29,14 @@
 #include <vector>
 
 #include "weft/config.hpp"
+#include "weft/flows.hpp"
+#include "weft/logged_packet.hpp"
 #include "weft/prefix.hpp"
+#include "weft/probe.hpp"
 #include "weft/state.hpp"
 
 /// Bumped whenever a type in include/weft/ changes layout or a virtual call changes.
-#define WEFT_PLUGIN_ABI 2
+#define WEFT_PLUGIN_ABI 3
 
 namespace weft {
 
@@ -128,6 +131,39 @@ class Host {
     virtual std::optional<PrefixSet> resolveSet(const std::string& fullName) const = 0;
 
     virtual BusObject& bus() = 0;
+
+    /// The named counters (Table::counters) of one of this plugin's nftables tables, as the
+    /// kernel holds them now: name -> values. Empty when the table does not exist (yet).
+    virtual std::map<std::string, nft::CounterValue> counters(nft::TableFamily family,
+                                                              const std::string& table) = 0;
+
+    // Conntrack, in weftd's network namespace. Synchronous: both read the kernel's table once.
+    /// Deletes the flows matching `filter` (all of them for an empty filter) and returns how
+    /// many were deleted. Cuts flows a policy change now denies, or that a dead gateway carried.
+    /// Throws std::runtime_error when the kernel's table cannot be read.
+    virtual uint64_t deleteFlows(const FlowFilter& filter) = 0;
+    /// Flows grouped by `ct mark & mask`: value -> number of flows (of `family` when set).
+    virtual std::map<uint32_t, uint64_t> countFlowsByMark(uint32_t mask,
+                                                          std::optional<Family> family) = 0;
+
+    // Health probes, sent by the core; the plugin never touches a socket.
+    using ProbeId = uint64_t;
+    /// Starts a probe and returns at once; `done` runs later on the loop, exactly once, unless
+    /// the probe is cancelled or the plugin stops first. Many probes may be in flight.
+    /// A request the core cannot send at all (bad interface, ...) still ends in `done` with
+    /// Status::Error, never in an exception.
+    virtual ProbeId probe(const ProbeRequest& request,
+                          std::function<void(const ProbeResult&)> done) = 0;
+    virtual void cancelProbe(ProbeId id) = 0;
+
+    // Logged packets: nftables `log group N` statements deliver here (nflog).
+    using LogSubscription = uint64_t;
+    /// Calls `fn` on the loop with each packet logged to `group` (0..65535). Packets wait in a
+    /// bounded queue; when a subscriber falls behind, the oldest are dropped and counted.
+    /// Throws std::runtime_error when the group cannot be bound.
+    virtual LogSubscription subscribeLog(uint16_t group,
+                                         std::function<void(const LoggedPacket&)> fn) = 0;
+    virtual void unsubscribeLog(LogSubscription id) = 0;
 };
 
 struct PluginInfo {

@@ -48,15 +48,44 @@ enum class DataType {
 };
 
 /// A named set (no data type) or map (with data type).
+///
+/// Keys are one value of `keyType`, or, when `concat` is not empty, a concatenation of one
+/// value per listed type (`type ipv4_addr . inet_proto . inet_service`) whose elements are
+/// Concat keys; `keyType` is then ignored. Concatenations may be intervals (the kernel's
+/// pipapo set): each address or port part of an element is then a prefix or port range.
+/// Maps (`dataType` set) are diffed element by element like sets: an element whose data
+/// changed is deleted and added in the same transaction.
 struct Set {
     std::string name;
     DataType keyType = DataType::Ipv4Addr;
     std::optional<DataType> dataType;             ///< set => map
     bool interval = false;                        ///< prefixes and ranges as elements
     std::optional<std::chrono::seconds> timeout;  ///< default element timeout
-    ElementSet elements;  ///< keep and edit it: unchanged chunks are skipped by the diff
+    ElementSet elements;           ///< keep and edit it: unchanged chunks are skipped by the diff
+    std::vector<DataType> concat;  ///< concatenated key types (two or more), or empty
     auto operator<=>(const Set&) const = default;
 };
+
+/// A packet or flow field, as a concatenation loads it: the key of MatchSet, VerdictMap and
+/// MapMark lookups and the input of a jhash. nft's names in comments. Address fields need the
+/// family matched first in an inet table (MatchFamily); ports are the transport header's
+/// (`th`), for TCP, UDP and SCTP alike.
+enum class Field {
+    IpSaddr,   ///< ip saddr (ipv4_addr)
+    IpDaddr,   ///< ip daddr
+    Ip6Saddr,  ///< ip6 saddr (ipv6_addr)
+    Ip6Daddr,  ///< ip6 daddr
+    L4Proto,   ///< meta l4proto (inet_proto)
+    Sport,     ///< th sport (inet_service)
+    Dport,     ///< th dport
+    IifName,   ///< iifname (ifname)
+    OifName,   ///< oifname
+    Mark,      ///< meta mark (mark)
+    CtMark,    ///< ct mark (mark)
+};
+
+/// Where a computed mark goes.
+enum class MarkTarget { Meta, Ct };
 
 /// Packet direction for address and port matches.
 enum class Dir { Src, Dst };
@@ -117,13 +146,74 @@ struct MatchCtState {
     auto operator<=>(const MatchCtState&) const = default;
 };
 
+/// The key (one field or a concatenation) in a named set: `ip saddr . th dport @allowed`.
+struct MatchSet {
+    std::vector<Field> key;
+    std::string set;
+    bool negate = false;
+    auto operator<=>(const MatchSet&) const = default;
+};
+/// `ct status dnat` (any of the IPS_* bits in `bits`; 0x20 = dnat, 0x10 = snat).
+struct MatchCtStatus {
+    uint32_t bits = 0x20;
+    bool negate = false;
+    auto operator<=>(const MatchCtStatus&) const = default;
+};
+/// `ct direction original` / `reply`.
+struct MatchCtDirection {
+    bool reply = false;
+    auto operator<=>(const MatchCtDirection&) const = default;
+};
+/// `fib daddr type local`: the destination is an address of this host (or, with `negate`, not).
+struct MatchFibDaddrLocal {
+    bool negate = false;
+    auto operator<=>(const MatchFibDaddrLocal&) const = default;
+};
+/// `icmp type echo-request` / `icmpv6 type nd-neighbor-solicit` (the ICMP protocol match
+/// included; in an inet table match the family before).
+struct MatchIcmpType {
+    Family family = Family::V4;
+    uint8_t type = 8;
+    bool negate = false;
+    auto operator<=>(const MatchIcmpType&) const = default;
+};
+
 // Statements.
+/// An anonymous counter on the rule (`counter packets N bytes M`).
 struct Counter {
     auto operator<=>(const Counter&) const = default;
 };
+/// `counter name "denied"`: counts into the table's named counter (Table::counters). Its
+/// values survive rule and chain replacement; a plugin reads them with Host::counters().
+struct CounterRef {
+    std::string name;
+    auto operator<=>(const CounterRef&) const = default;
+};
+/// `log prefix P` to the kernel log, or with `group` to nflog (Host::subscribeLog).
 struct Log {
     std::string prefix;
+    std::optional<uint16_t> group;  ///< nflog group
     auto operator<=>(const Log&) const = default;
+};
+/// `limit rate N/unit [burst B packets]`: matches while under the rate.
+struct Limit {
+    enum class Per { Second, Minute, Hour, Day } per = Per::Second;
+    uint64_t rate = 10;
+    uint32_t burst = 5;  ///< nft's default, not printed
+    auto operator<=>(const Limit&) const = default;
+};
+/// `reject`: answers a refused packet. Kinds as nft names them; `family` picks `icmp` (V4) or
+/// `icmpv6` (V6) over `icmpx` (either: match the family before the rule in an inet table).
+/// TcpReset adds its `meta l4proto tcp` match, as nft does.
+struct Reject {
+    enum class Kind {
+        PortUnreachable,
+        AdminProhibited,
+        HostUnreachable,
+        TcpReset
+    } kind = Kind::PortUnreachable;
+    std::optional<Family> family;
+    auto operator<=>(const Reject&) const = default;
 };
 /// meta mark set (meta mark & ~mask) | value
 struct SetMark {
@@ -136,28 +226,67 @@ struct SetCtMark {
     auto operator<=>(const SetCtMark&) const = default;
 };
 /// meta mark set (meta mark & ~mask) | (ct mark & mask): restores a flow's mark onto its packets.
-/// Combining two registers needs kernel and libnftnl support for two-operand bitwise, which
-/// libnftnl 1.2.4 (Debian 12) lacks: there the core refuses any mask but 0xffffffff for
-/// MarkFromCt, CtMarkFromMark and HashMark. Under a narrower mask, write one rule per bit
-/// instead: clear the bits (SetMark{0, mask}), then `ctMark({bit, bit}).setMark({bit, bit})`.
+///
+/// Under the whole word it is `meta mark set ct mark`. Under a narrower mask the core writes
+/// the per-bit pattern, because combining two registers needs two-operand bitwise, which
+/// libnftnl 1.2.4 cannot build and nft 1.0.6 cannot list (it aborts on such a rule): the rule
+/// jumps to a chain the core adds, `__weft_mark_<hash>`, that clears the bits under the mask
+/// (`meta mark set meta mark & ~mask`), sets each bit the flow's ct mark has
+/// (`ct mark & bit == bit meta mark set meta mark | bit`), then runs what followed MarkFromCt
+/// in the rule. Other managers' mark bits are never touched. Only `return` may not follow a
+/// masked MarkFromCt (it would return from the added chain, not the rule's).
 struct MarkFromCt {
     uint32_t mask = 0xffffffff;
     auto operator<=>(const MarkFromCt&) const = default;
 };
-/// ct mark set (ct mark & ~mask) | (meta mark & mask): saves the packet mark into the flow.
+/// ct mark set (ct mark & ~mask) | (meta mark & mask): saves the packet mark into the flow;
+/// the same per-bit pattern as MarkFromCt under a narrower mask.
 struct CtMarkFromMark {
     uint32_t mask = 0xffffffff;
     auto operator<=>(const CtMarkFromMark&) const = default;
 };
-/// Picks a bucket (numgen inc, or jhash of the addresses) mod `modulus`, looks it up in the
-/// map `map` (key Mark, data Mark) and writes the result into the mark under `mask`.
+/// A hash or counter mod `modulus` (plus `offset`), written into the meta or ct mark, either
+/// itself or looked up in the map `map` (key Mark, data Mark):
+///   `ct mark set jhash ip saddr . ip daddr mod 256 seed 0x1 map @buckets`
+///   `meta mark set symhash mod 2 offset 100`, `meta mark set numgen inc mod 3`.
+/// Under a partial `mask` (with a map in the same table, used by no other rule) the core keeps
+/// the other bits: it turns the map into a verdict map from the hash to chains of its own,
+/// `__weft_ctmark_<value>_<mask>` (or `__weft_mark_...`), each setting one value under the
+/// mask, so `nft list` shows `jhash ... vmap @buckets`; the map's elements stay yours and are
+/// diffed one by one as before.
 struct HashMark {
-    enum class Kind { Numgen, JhashSaddr, JhashSaddrDaddr } kind = Kind::JhashSaddr;
-    Family family = Family::V4;  ///< for jhash: which header to hash
+    enum class Kind { Numgen, Jhash, Symhash } kind = Kind::Jhash;
+    std::vector<Field> fields = {Field::IpSaddr};  ///< Jhash input (concatenated)
     uint32_t modulus = 1;
-    std::string map;
+    std::optional<uint32_t> seed;  ///< Jhash; unset: the kernel's random seed
+    uint32_t offset = 0;
+    std::string map;  ///< empty: write the hash itself
+    MarkTarget target = MarkTarget::Meta;
     uint32_t mask = 0xffffffff;
     auto operator<=>(const HashMark&) const = default;
+};
+/// `meta mark set ip saddr map @m` / `ct mark set ... map @m`: the key's data in map `map`
+/// (data Mark) becomes the mark; a packet whose key is not in the map stops the rule.
+struct MapMark {
+    std::vector<Field> key;
+    std::string map;
+    MarkTarget target = MarkTarget::Meta;
+    auto operator<=>(const MapMark&) const = default;
+};
+/// `ip saddr . th dport vmap @m`: the verdict stored for the key in map `map` (data
+/// Verdict); a packet whose key is not in it goes on with the next rule.
+struct VerdictMap {
+    std::vector<Field> key;
+    std::string map;
+    auto operator<=>(const VerdictMap&) const = default;
+};
+/// `jhash ip saddr . ip daddr mod 256 seed 0x1 vmap @m`: the verdict stored for the hash of
+/// `hash` (its kind, fields, modulus, seed and offset; not its map, target or mask) in map `map`
+/// (key Mark, data Verdict).
+struct HashVerdictMap {
+    HashMark hash;
+    std::string map;
+    auto operator<=>(const HashVerdictMap&) const = default;
 };
 /// tcp flags syn: tcp option maxseg size set rt mtu (or a fixed size when `size` is set).
 struct ClampMss {
@@ -179,7 +308,9 @@ struct VerdictStmt {
 
 using Expr = std::variant<MatchMark, MatchCtMark, MatchIfName, MatchL4Proto, MatchFamily, MatchAddr,
                           MatchPort, MatchCtState, Counter, Log, SetMark, SetCtMark, MarkFromCt,
-                          CtMarkFromMark, HashMark, ClampMss, Nat, VerdictStmt>;
+                          CtMarkFromMark, HashMark, ClampMss, Nat, VerdictStmt, MatchSet,
+                          MatchCtStatus, MatchCtDirection, MatchFibDaddrLocal, MatchIcmpType,
+                          CounterRef, Limit, Reject, MapMark, VerdictMap, HashVerdictMap>;
 
 /// A rule: matches then statements, in order. `comment` is shown by `nft list`.
 struct Rule {
@@ -214,7 +345,24 @@ struct Rule {
     Rule& dport(PortRange r, bool neg = false) { return add(MatchPort{Dir::Dst, r, {}, neg}); }
     Rule& ctState(uint32_t s) { return add(MatchCtState{s}); }
     Rule& counter() { return add(Counter{}); }
-    Rule& log(std::string prefix) { return add(Log{std::move(prefix)}); }
+    Rule& counter(std::string name) { return add(CounterRef{std::move(name)}); }
+    Rule& log(std::string prefix) { return add(Log{std::move(prefix), std::nullopt}); }
+    Rule& logGroup(uint16_t group, std::string prefix) {
+        return add(Log{std::move(prefix), group});
+    }
+    Rule& limit(uint64_t rate, Limit::Per per = Limit::Per::Second, uint32_t burst = 5) {
+        return add(Limit{per, rate, burst});
+    }
+    Rule& in(std::vector<Field> key, std::string set, bool negate = false) {
+        return add(MatchSet{std::move(key), std::move(set), negate});
+    }
+    Rule& vmap(std::vector<Field> key, std::string map) {
+        return add(VerdictMap{std::move(key), std::move(map)});
+    }
+    Rule& reject(Reject::Kind k = Reject::Kind::PortUnreachable,
+                 std::optional<Family> f = std::nullopt) {
+        return add(Reject{k, f});
+    }
     Rule& setMark(Mark m) { return add(SetMark{m}); }
     Rule& setCtMark(Mark m) { return add(SetCtMark{m}); }
     Rule& accept() { return add(VerdictStmt{Verdict::Accept, {}}); }
@@ -241,12 +389,23 @@ struct Chain {
 
 /// A whole nftables table. The core tags it as weft's (table userdata) and
 /// replaces changed chains and set elements inside one transaction.
+/// Chain names starting "__weft_" are the core's (see MarkFromCt).
 struct Table {
     TableFamily family = TableFamily::Inet;
     std::string name;  ///< must be in the plugin's lease, e.g. "weft_fwmark_routing"
     std::vector<Set> sets;
     std::vector<Chain> chains;
+    /// Named counters (`counter denied { }`) for CounterRef; created once, never reset by a
+    /// reconcile, deleted when no longer listed.
+    std::vector<std::string> counters;
     auto operator<=>(const Table&) const = default;
+};
+
+/// A named counter's values, as Host::counters() reads them.
+struct CounterValue {
+    uint64_t packets = 0;
+    uint64_t bytes = 0;
+    auto operator<=>(const CounterValue&) const = default;
 };
 
 }  // namespace nft

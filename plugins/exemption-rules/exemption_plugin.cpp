@@ -258,13 +258,13 @@ std::string ExemptionPlugin::describe() const {
         j["priority"] = int64_t(e.priority);
         Json rules = Json::array();
         for (auto& r : rulesFor(e))
-            rules.push(ruleText(r));
+            rules.push_back(ruleText(r));
         j["rules"] = rules;
-        list.push(j);
+        list.push_back(j);
     }
     Json j = Json::object();
     j["exemptions"] = list;
-    return j.dump();
+    return jsonText(j);
 }
 
 }  // namespace weft::exempt

@@ -22,7 +22,7 @@ std::string routeText(const Route& r) {
 Json texts(const std::vector<PrefixOrSet>& items) {
     Json out = Json::array();
     for (auto& i : items)
-        out.push(text(i));
+        out.push_back(text(i));
     return out;
 }
 
@@ -46,8 +46,8 @@ Json describePolicy(const Policy& p, const ResolvedPolicy& r) {
     j["steersHostTraffic"] = !p.scoped();
     Json rules = Json::array(), routes = Json::array();
     for (Family f : p.families) {
-        rules.push(ruleText(markRule(p, f)));
-        routes.push(routeText(defaultRoute(p, f)));
+        rules.push_back(ruleText(markRule(p, f)));
+        routes.push_back(routeText(defaultRoute(p, f)));
     }
     j["rules"] = rules;
     j["routes"] = routes;
@@ -117,11 +117,11 @@ DesiredState RoutingPlugin::desiredState() {
 std::string RoutingPlugin::describe() const {
     Json policies = Json::array();
     for (auto& p : settings_.policies)
-        policies.push(describePolicy(p, {sets_.peek(p.destinations), sets_.peek(p.sources)}));
+        policies.push_back(describePolicy(p, {sets_.peek(p.destinations), sets_.peek(p.sources)}));
     Json j = Json::object();
     j["looseReversePath"] = settings_.looseReversePath;
     j["policies"] = policies;
-    return j.dump();
+    return jsonText(j);
 }
 
 }  // namespace weft::steer

@@ -210,9 +210,9 @@ Json MeshPlugin::peersJson() const {
         j["endpoint"] = endpoint ? Json(endpoint->str()) : Json();
         Json c = Json::array(), ips = Json::array();
         for (auto& e : usable)
-            c.push(e.str());
+            c.push_back(e.str());
         for (auto& a : p.allowedIps)
-            ips.push(a.str());
+            ips.push_back(a.str());
         j["candidates"] = std::move(c);
         j["state"] = std::string(stateName(st.state));
         j["lastHandshake"] = st.lastHandshake;
@@ -222,7 +222,7 @@ Json MeshPlugin::peersJson() const {
         j["allowedIPs"] = std::move(ips);
         j["persistentKeepalive"] = int64_t(p.keepalive.value_or(settings_.keepalive).count());
         j["presharedKey"] = !p.presharedKeyFile.empty();
-        list.push(std::move(j));
+        list.push_back(std::move(j));
     }
     return list;
 }

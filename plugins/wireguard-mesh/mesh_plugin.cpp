@@ -286,7 +286,7 @@ namespace {
 Json strings(const auto& items) {
     Json a = Json::array();
     for (auto& i : items)
-        a.push(i.str());
+        a.push_back(i.str());
     return a;
 }
 
@@ -311,12 +311,12 @@ std::string MeshPlugin::describe() const {
     j["advertisedPrefixes"] = strings(settings_.advertised);
     Json filter = Json::array();
     for (auto& f : settings_.endpointFilter.strs())
-        filter.push(f);
+        filter.push_back(f);
     j["endpointFilter"] = std::move(filter);
     j["allowDownPeerBypass"] = settings_.allowDownPeerBypass;
     j["peers"] = peersJson();
     j["targets"] = published_ ? strings(published_->prefixes()) : Json::array();
-    return j.dump();
+    return jsonText(j);
 }
 
 }  // namespace weft::mesh

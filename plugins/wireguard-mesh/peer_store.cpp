@@ -15,7 +15,7 @@ namespace {
 Json stringArray(const std::vector<std::string>& items) {
     Json a = Json::array();
     for (auto& s : items)
-        a.push(s);
+        a.push_back(s);
     return a;
 }
 
@@ -23,20 +23,22 @@ std::vector<std::string> strings(const Json& j, const std::string& key) {
     std::vector<std::string> out;
     if (!j.contains(key))
         return out;
-    for (auto& item : j[key].asArray())
-        out.push_back(item.asString());
+    if (!j[key].is_array())  // nlohmann would iterate a lone string as a one-item list
+        throw std::runtime_error(key + " is not an array");
+    for (auto& item : j[key])
+        out.push_back(item.get<std::string>());
     return out;
 }
 
 PeerSpec peerOf(const Json& j) {
     PeerArgs a;
-    a.name = j["name"].asString();
-    a.publicKey = j["publicKey"].asString();
+    a.name = j.at("name").get<std::string>();
+    a.publicKey = j.at("publicKey").get<std::string>();
     a.endpoints = strings(j, "endpoints");
     a.allowedIps = strings(j, "allowedIps");
     // "keepalive" is how weft 0.1.0 spelled it.
     std::string k = j.contains("persistentKeepalive") ? "persistentKeepalive" : "keepalive";
-    int64_t keepalive = j.contains(k) ? j[k].asInt() : 0;
+    int64_t keepalive = j.contains(k) ? j[k].get<int64_t>() : 0;
     if (keepalive < 0 || keepalive > 65535)
         throw std::runtime_error("persistentKeepalive out of range");
     a.keepaliveSeconds = uint32_t(keepalive);
@@ -55,24 +57,29 @@ std::string serializePeers(const std::vector<PeerSpec>& peers) {
         j["endpoints"] = stringArray(a.endpoints);
         j["allowedIps"] = stringArray(a.allowedIps);
         j["persistentKeepalive"] = int64_t(a.keepaliveSeconds);
-        list.push(std::move(j));
+        list.push_back(std::move(j));
     }
-    return list.dump(2) + "\n";
+    return jsonText(list, 2) + "\n";
 }
 
 std::vector<PeerSpec> parsePeers(const std::string& text, std::vector<std::string>& problems) {
-    Json doc = Json::parse(text);
-    if (!doc.isArray())
+    Json doc;
+    try {
+        doc = Json::parse(text);
+    } catch (const Json::parse_error& e) {
+        throw std::runtime_error(e.what());  // as documented: callers catch runtime_error
+    }
+    if (!doc.is_array())
         throw std::runtime_error("not a JSON array of peers");
     std::vector<PeerSpec> out;
     size_t index = 0;
-    for (auto& entry : doc.asArray()) {
+    for (auto& entry : doc) {
         try {
-            if (!entry.isObject())
+            if (!entry.is_object())
                 throw std::runtime_error("not an object");
             out.push_back(peerOf(entry));
         } catch (const std::exception& e) {
-            // std::bad_variant_access says nothing useful: name the entry at least.
+            // Name the entry: the exception alone does not say which one.
             problems.push_back("peer #" + std::to_string(index) + " skipped: " + e.what());
         }
         ++index;

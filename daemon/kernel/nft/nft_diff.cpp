@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
+
+#include "nft_concat.hpp"
+#include "nft_expr.hpp"
 
 namespace weft::kernel::nft {
 
@@ -14,10 +18,29 @@ void addRules(std::vector<BatchMessage>& out, const Target& target, const Chain&
         out.push_back(newRule(target, c.name, r));
 }
 
-// Every element of a set created from nothing, checked for overlaps.
+// Concatenated elements are encoded once here, so one that does not fit its type fails the
+// plan, before anything is sent.
+void checkConcat(const Set& s, const std::vector<Element>& elements) {
+    if (s.concat.empty())
+        return;
+    for (auto& e : elements) {
+        auto* c = std::get_if<Concat>(&e.key);
+        if (!c)
+            throw std::invalid_argument("set " + s.name + ": an element is not a concatenation");
+        try {
+            concatBytes(s.concat, *c, false, s.interval);
+        } catch (const std::invalid_argument& x) {
+            throw std::invalid_argument("set " + s.name + ": " + x.what());
+        }
+    }
+}
+
+// Every element of a set created from nothing, checked for overlaps and types.
 std::vector<Element> allElements(const Set& s) {
     checkNoOverlap(s);
-    return s.elements.toVector();
+    auto all = s.elements.toVector();
+    checkConcat(s, all);
+    return all;
 }
 
 }  // namespace
@@ -30,6 +53,8 @@ std::vector<BatchMessage> createTable(const Target& target, const std::string& o
     // Chains before sets: verdict-map elements jump to them. Rules last: they use both.
     for (auto& c : t.chains)
         out.push_back(newChain(target, c.name, want.chains.at(c.name)));
+    for (auto& name : want.counters)
+        out.push_back(newCounter(target, name));
     for (auto& [name, s] : want.sets) {
         out.push_back(newSet(target, s, setId++));
         for (auto& m : setElements(target, s, allElements(s), true))
@@ -65,18 +90,11 @@ void append(std::vector<BatchMessage>& to, std::vector<BatchMessage> from) {
         to.push_back(std::move(m));
 }
 
-// Sets (and maps) a chain's rules refer to by name.
+// Does a rule of the chain refer to one of `sets` by name?
 bool usesAny(const Chain& c, const std::set<std::string>& sets) {
     for (auto& r : c.rules) {
-        for (auto& x : r.exprs) {
-            std::string name;
-            if (auto* a = std::get_if<MatchAddr>(&x))
-                name = a->set;
-            else if (auto* p = std::get_if<MatchPort>(&x))
-                name = p->set;
-            else if (auto* h = std::get_if<HashMark>(&x))
-                name = h->map;
-            if (!name.empty() && sets.count(name))
+        for (auto& name : setsUsed(r)) {
+            if (sets.count(name))
                 return true;
         }
     }
@@ -104,6 +122,7 @@ std::set<std::string> diffSets(Phases& ph, const Target& target, const TableView
         // Element-level diff: deletions first, so a replaced interval never overlaps itself.
         auto d = ElementSet::diff(h->second.elements, s.elements);
         checkNoOverlap(s, d.added);
+        checkConcat(s, d.added);
         append(ph.elemDels, setElements(target, s, std::move(d.removed), false));
         append(ph.setAdds, setElements(target, s, std::move(d.added), true));
     }
@@ -121,6 +140,16 @@ std::vector<BatchMessage> diffTable(const Target& target, const std::string& own
         ph.head.back().objects = 0;  // re-owning is not a change of the table
     }
     auto replaced = diffSets(ph, target, have, want, setId);
+    // Counters keep their values: only those that come or go are touched, and a gone one is
+    // deleted after the rules that used it were flushed.
+    for (auto& name : have.counters) {
+        if (!want.counters.count(name))
+            ph.setDels.push_back(delCounter(target, name));
+    }
+    for (auto& name : want.counters) {
+        if (!have.counters.count(name))
+            ph.chainAdds.push_back(newCounter(target, name));
+    }
     std::set<std::string> refill;  // chains whose rules are (re-)added
     for (auto& [name, c] : have.chains) {
         auto w = want.chains.find(name);

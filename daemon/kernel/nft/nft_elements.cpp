@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "nft_concat.hpp"
 #include "nft_model.hpp"
 
 namespace weft::kernel::nft {
@@ -145,6 +146,11 @@ RawElem rawElement(const Set& def, nftnl_set_elem* e) {
     auto* k = static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len));
     if (k)
         r.key.assign(k, k + len);
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)) {
+        uint32_t el = 0;
+        auto* x = static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &el));
+        r.keyEnd = std::vector<uint8_t>(x, x + el);
+    }
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
         r.end = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END;
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
@@ -164,6 +170,15 @@ RawElem rawElement(const Set& def, nftnl_set_elem* e) {
 }
 
 ElementSet decodeElements(const Set& def, std::vector<RawElem> raw) {
+    if (!def.concat.empty()) {
+        std::vector<Element> out;
+        out.reserve(raw.size());
+        for (auto& r : raw) {
+            out.push_back(
+                Element{concatFrom(def.concat, r.key, r.keyEnd ? &*r.keyEnd : nullptr), r.data});
+        }
+        return ElementSet(std::move(out));
+    }
     if (def.interval)
         return intervalElements(def, std::move(raw));
     std::vector<Element> out;

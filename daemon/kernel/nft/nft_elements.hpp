@@ -14,6 +14,7 @@ namespace weft::kernel::nft {
 /// One element as the kernel lists it: key bytes, interval-end flag, data.
 struct RawElem {
     std::vector<uint8_t> key;
+    std::optional<std::vector<uint8_t>> keyEnd;  ///< concatenated intervals: inclusive end
     bool end = false;
     std::optional<weft::nft::ElementData> data;
 };

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "nft_diff.hpp"
+#include "nft_lower.hpp"
 #include "nft_messages.hpp"
 #include "nft_read.hpp"
 #include "nft_socket.hpp"
@@ -97,8 +98,16 @@ uint32_t NftEngine::tableFlags() {
 
 // Adds the messages converging one desired table; returns an error message or "".
 std::string NftEngine::planTable(Plan& plan, const std::string& owner, const TableHeader* have,
-                                 const weft::nft::Table& t) {
-    auto k = key(t.family, t.name);
+                                 const weft::nft::Table& desired) {
+    auto k = key(desired.family, desired.name);
+    std::optional<weft::nft::Table> lowered;
+    try {
+        if (needsLowering(desired))
+            lowered = lowerTable(desired);
+    } catch (const std::exception& e) {
+        return "table " + k + ": " + e.what();
+    }
+    const weft::nft::Table& t = lowered ? *lowered : desired;
     if (have && have->comment != ownerTag(owner)) {
         return "table " + k + " exists and is not " + owner + "'s (" +
                (have->comment.empty() ? "no weft tag" : "comment \"" + have->comment + "\"") +
@@ -227,6 +236,19 @@ std::vector<RuleCounter> NftEngine::counters(const std::string& owner) {
             out.push_back(c);
     }
     return out;
+}
+
+}  // namespace weft::kernel
+
+namespace weft::kernel {
+
+std::map<std::string, weft::nft::CounterValue> NftEngine::namedCounters(
+    const std::string& owner, weft::nft::TableFamily family, const std::string& table) {
+    for (auto& h : readTables(*sock_)) {
+        if (h.family == family && h.name == table && h.comment == ownerTag(owner))
+            return readNamedCounters(*sock_, family, table);
+    }
+    return {};
 }
 
 }  // namespace weft::kernel

@@ -66,6 +66,10 @@ class NftEngine {
     std::vector<std::string> owners();
     /// Counters of the owner's rules that have a Counter statement.
     std::vector<RuleCounter> counters(const std::string& owner);
+    /// The named counters of `owner`'s table (empty if it has no such table).
+    std::map<std::string, weft::nft::CounterValue> namedCounters(const std::string& owner,
+                                                                 weft::nft::TableFamily family,
+                                                                 const std::string& table);
     /// Port id of the engine's socket (monitors ignore changes made through it).
     uint32_t portId() const;
     /// Forgets what it believes is in the kernel (all tables, or one), so the next apply reads it.

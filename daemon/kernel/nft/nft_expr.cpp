@@ -1,5 +1,8 @@
 #include "nft_expr.hpp"
 
+#include "nft_expr_parts.hpp"
+#include "nft_expr_util.hpp"
+
 #include <arpa/inet.h>
 #include <libnftnl/expr.h>
 #include <linux/netfilter.h>
@@ -16,93 +19,16 @@ namespace weft::kernel::nft {
 namespace {
 
 using namespace weft::nft;
-constexpr uint32_t R1 = NFT_REG_1;
+using namespace enc;
 
-// (a & ~mask) | (b & mask) of two registers needs bitwise operations between registers: the
-// kernel has them since 6.13, but libnftnl 1.2.4 cannot build them and nft 1.0.6 aborts when it
-// lists a rule holding one. Only the whole mark can be copied here.
-constexpr const char* kNoRegisterOps =
-    ": combining two registers under a mask is not supported by this host's nftables "
-    "(libnftnl 1.2.4 / nft 1.0.6); use mask 0xffffffff";
+// Under a partial mask lowerTable() has replaced MarkFromCt and CtMarkFromMark by the per-bit
+// pattern before a rule gets here; a whole-word copy is all that is left to encode.
+constexpr const char* kNoRegisterOps = ": a partial mask must be lowered to the per-bit pattern";
 
 std::string hex(uint32_t v) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "0x%08x", v);
     return buf;
-}
-constexpr uint32_t R2 = NFT_REG_2;
-
-nftnl_expr* add(nftnl_rule* r, const char* name) {
-    nftnl_expr* e = nftnl_expr_alloc(name);
-    if (!e)
-        throw std::runtime_error(std::string("nftnl_expr_alloc ") + name);
-    nftnl_rule_add_expr(r, e);
-    return e;
-}
-
-void meta(nftnl_rule* r, uint32_t key, uint32_t dreg = R1) {
-    auto* e = add(r, "meta");
-    nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
-}
-
-void metaSet(nftnl_rule* r, uint32_t key, uint32_t sreg = R1) {
-    auto* e = add(r, "meta");
-    nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
-}
-
-void ct(nftnl_rule* r, uint32_t key) {
-    auto* e = add(r, "ct");
-    nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, R1);
-}
-
-void ctSet(nftnl_rule* r, uint32_t key) {
-    auto* e = add(r, "ct");
-    nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, R1);
-}
-
-void cmp(nftnl_rule* r, uint32_t op, const void* data, uint32_t len, uint32_t sreg = R1) {
-    auto* e = add(r, "cmp");
-    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-    nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-}
-
-// reg = (reg & mask) ^ xr, over `len` bytes.
-void bitwise(nftnl_rule* r, const void* mask, const void* xr, uint32_t len) {
-    auto* e = add(r, "bitwise");
-    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, R1);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, R1);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
-    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xr, len);
-}
-
-void payload(nftnl_rule* r, uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg = R1) {
-    auto* e = add(r, "payload");
-    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
-}
-
-void lookup(nftnl_rule* r, const std::string& set, bool negate, std::optional<uint32_t> dreg = {}) {
-    auto* e = add(r, "lookup");
-    nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, R1);
-    nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set.c_str());
-    if (dreg)
-        nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, *dreg);
-    if (negate)
-        nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
-}
-
-void immediate(nftnl_rule* r, const void* data, uint32_t len, uint32_t dreg = R1) {
-    auto* e = add(r, "immediate");
-    nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
-    nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
 }
 
 // Matches `mark & mask == value` on a 32-bit register loaded before.
@@ -249,37 +175,6 @@ void nat(nftnl_rule* r, const Nat& n) {
     }
 }
 
-// A jhash over the source (and destination) address, or a round-robin counter, mod N.
-void hashMark(nftnl_rule* r, const HashMark& h) {
-    if (h.mask != 0xffffffff) {
-        throw std::invalid_argument("HashMark under mask " + hex(h.mask) + kNoRegisterOps);
-    }
-    if (h.kind == HashMark::Kind::Numgen) {
-        auto* e = add(r, "numgen");
-        nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, R1);
-        nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, h.modulus);
-        nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_INCREMENTAL);
-    } else {
-        bool v4 = h.family == Family::V4;
-        bool both = h.kind == HashMark::Kind::JhashSaddrDaddr;
-        // As nft loads "ip saddr . ip daddr": a concatenation in adjacent registers from
-        // NFT_REG_2 on (its first 32-bit word is NFT_REG32_04).
-        uint32_t len = v4 ? 4 : 16;
-        payload(r, NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, len, R2);
-        if (both)
-            payload(r, NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24, len,
-                    v4 ? NFT_REG32_05 : NFT_REG_3);
-        auto* e = add(r, "hash");
-        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, R2);
-        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, R1);
-        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, (v4 ? 4 : 16) * (both ? 2 : 1));
-        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, h.modulus);
-        nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
-    }
-    lookup(r, h.map, false, R1);
-    metaSet(r, NFT_META_MARK);
-}
-
 }  // namespace
 
 void appendExprs(nftnl_rule* r, const weft::nft::Rule& rule) {
@@ -313,10 +208,6 @@ void appendExprs(nftnl_rule* r, const weft::nft::Rule& rule) {
                     cmp(r, NFT_CMP_NEQ, &zero, 4);
                 } else if constexpr (std::is_same_v<T, Counter>) {
                     add(r, "counter");
-                } else if constexpr (std::is_same_v<T, Log>) {
-                    auto* l = add(r, "log");
-                    if (!e.prefix.empty())
-                        nftnl_expr_set_str(l, NFTNL_EXPR_LOG_PREFIX, e.prefix.c_str());
                 } else if constexpr (std::is_same_v<T, SetMark>) {
                     meta(r, NFT_META_MARK);
                     maskedSet(r, e.mark);
@@ -337,30 +228,50 @@ void appendExprs(nftnl_rule* r, const weft::nft::Rule& rule) {
                                                     kNoRegisterOps);
                     meta(r, NFT_META_MARK);
                     ctSet(r, NFT_CT_MARK);
-                } else if constexpr (std::is_same_v<T, HashMark>) {
-                    hashMark(r, e);
                 } else if constexpr (std::is_same_v<T, ClampMss>) {
                     clampMss(r, e);
                 } else if constexpr (std::is_same_v<T, Nat>) {
                     nat(r, e);
                 } else if constexpr (std::is_same_v<T, VerdictStmt>) {
                     verdict(r, e.verdict, e.chain);
+                } else {
+                    encode(r, e);  // nft_expr_lookup.cpp, nft_expr_stmt.cpp
                 }
             },
             x);
     }
 }
 
+std::vector<std::string> setsUsed(const weft::nft::Rule& rule) {
+    std::vector<std::string> out;
+    for (auto& x : rule.exprs) {
+        std::string name;
+        if (auto* a = std::get_if<MatchAddr>(&x))
+            name = a->set;
+        else if (auto* p = std::get_if<MatchPort>(&x))
+            name = p->set;
+        else if (auto* h = std::get_if<HashMark>(&x))
+            name = h->map;
+        else if (auto* m = std::get_if<MatchSet>(&x))
+            name = m->set;
+        else if (auto* v = std::get_if<VerdictMap>(&x))
+            name = v->map;
+        else if (auto* k = std::get_if<MapMark>(&x))
+            name = k->map;
+        else if (auto* hv = std::get_if<HashVerdictMap>(&x))
+            name = hv->map;
+        if (!name.empty())
+            out.push_back(name);
+    }
+    return out;
+}
+
 std::string ruleSummary(const weft::nft::Rule& rule) {
     std::string s = rule.comment.empty() ? "" : "\"" + rule.comment + "\"";
     auto add = [&](const std::string& part) { s += (s.empty() ? "" : " ") + part; };
+    for (auto& name : setsUsed(rule))
+        add("@" + name);
     for (auto& x : rule.exprs) {
-        if (auto* a = std::get_if<MatchAddr>(&x); a && !a->set.empty())
-            add("@" + a->set);
-        if (auto* p = std::get_if<MatchPort>(&x); p && !p->set.empty())
-            add("@" + p->set);
-        if (auto* h = std::get_if<HashMark>(&x))
-            add("map @" + h->map);
         if (auto* v = std::get_if<VerdictStmt>(&x)) {
             if (v->verdict == Verdict::Jump)
                 add("jump " + v->chain);
@@ -373,6 +284,12 @@ std::string ruleSummary(const weft::nft::Rule& rule) {
 
 std::string ruleText(const weft::nft::Rule& rule) {
     std::ostringstream o;
+    auto fields = [](const std::vector<Field>& f) {
+        std::string t;
+        for (auto x : f)
+            t += std::to_string(int(x)) + ".";
+        return t;
+    };
     auto opt = [](const auto& p) { return p ? p->str() : std::string("-"); };
     for (auto& x : rule.exprs) {
         o << x.index() << "(";
@@ -394,14 +311,40 @@ std::string ruleText(const weft::nft::Rule& rule) {
                 } else if constexpr (std::is_same_v<T, MatchCtState>) {
                     o << e.states;
                 } else if constexpr (std::is_same_v<T, Log>) {
-                    o << e.prefix;
+                    o << e.prefix << "#" << (e.group ? int(*e.group) : -1);
                 } else if constexpr (std::is_same_v<T, SetMark> || std::is_same_v<T, SetCtMark>) {
                     o << e.mark.str();
                 } else if constexpr (std::is_same_v<T, MarkFromCt> ||
                                      std::is_same_v<T, CtMarkFromMark>) {
                     o << e.mask;
                 } else if constexpr (std::is_same_v<T, HashMark>) {
-                    o << int(e.kind) << int(e.family) << e.modulus << e.map << e.mask;
+                    o << int(e.kind) << fields(e.fields) << e.modulus << "/"
+                      << (e.seed ? int64_t(*e.seed) : -1) << "/" << e.offset << "@" << e.map
+                      << int(e.target) << e.mask;
+                } else if constexpr (std::is_same_v<T, MatchSet>) {
+                    o << fields(e.key) << "@" << e.set << e.negate;
+                } else if constexpr (std::is_same_v<T, VerdictMap>) {
+                    o << fields(e.key) << "@" << e.map;
+                } else if constexpr (std::is_same_v<T, HashVerdictMap>) {
+                    o << int(e.hash.kind) << fields(e.hash.fields) << e.hash.modulus << "/"
+                      << (e.hash.seed ? int64_t(*e.hash.seed) : -1) << "/" << e.hash.offset << "@"
+                      << e.map;
+                } else if constexpr (std::is_same_v<T, MapMark>) {
+                    o << fields(e.key) << "@" << e.map << int(e.target);
+                } else if constexpr (std::is_same_v<T, MatchCtStatus>) {
+                    o << e.bits << e.negate;
+                } else if constexpr (std::is_same_v<T, MatchCtDirection>) {
+                    o << e.reply;
+                } else if constexpr (std::is_same_v<T, MatchFibDaddrLocal>) {
+                    o << e.negate;
+                } else if constexpr (std::is_same_v<T, MatchIcmpType>) {
+                    o << int(e.family) << int(e.type) << e.negate;
+                } else if constexpr (std::is_same_v<T, CounterRef>) {
+                    o << e.name;
+                } else if constexpr (std::is_same_v<T, Limit>) {
+                    o << int(e.per) << "/" << e.rate << "/" << e.burst;
+                } else if constexpr (std::is_same_v<T, Reject>) {
+                    o << int(e.kind) << (e.family ? int(*e.family) : 0);
                 } else if constexpr (std::is_same_v<T, ClampMss>) {
                     o << (e.size ? int(*e.size) : 0);
                 } else if constexpr (std::is_same_v<T, Nat>) {

@@ -4,6 +4,7 @@
 #include <libnftnl/rule.h>
 
 #include <string>
+#include <vector>
 
 #include "weft/state.hpp"
 
@@ -12,6 +13,9 @@ namespace weft::kernel::nft {
 /// Appends the expressions of `rule` to `r`. Throws std::invalid_argument for a rule the
 /// kernel cannot express (the message names the expression).
 void appendExprs(nftnl_rule* r, const weft::nft::Rule& rule);
+
+/// The sets and maps the rule refers to by name.
+std::vector<std::string> setsUsed(const weft::nft::Rule& rule);
 
 /// A short human description for error messages: its comment, sets and verdict.
 std::string ruleSummary(const weft::nft::Rule& rule);

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <libnftnl/chain.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -12,7 +13,9 @@
 
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 
+#include "nft_concat.hpp"
 #include "nft_expr.hpp"
 
 namespace weft::kernel::nft {
@@ -33,6 +36,7 @@ using ChainPtr = std::unique_ptr<nftnl_chain, FreeWith<nftnl_chain_free>>;
 using RulePtr = std::unique_ptr<nftnl_rule, FreeWith<nftnl_rule_free>>;
 using SetPtr = std::unique_ptr<nftnl_set, FreeWith<nftnl_set_free>>;
 using UdataPtr = std::unique_ptr<nftnl_udata_buf, FreeWith<nftnl_udata_buf_free>>;
+using ObjPtr = std::unique_ptr<nftnl_obj, FreeWith<nftnl_obj_free>>;
 
 std::string where(const Target& t) {
     return familyName(t.family) + " " + t.table;
@@ -120,7 +124,27 @@ void setData(nftnl_set_elem* e, const ElementData& d) {
     }
 }
 
+// A concatenated element: one key, and in an interval set its inclusive end (KEY_END), the
+// layout of the kernel's pipapo sets.
+void addConcatElement(nftnl_set* s, const Set& def, const Element& el) {
+    auto* c = std::get_if<Concat>(&el.key);
+    if (!c)
+        throw std::invalid_argument("set " + def.name + ": an element is not a concatenation");
+    auto start = concatBytes(def.concat, *c, false, def.interval);
+    auto* e = nftnl_set_elem_alloc();
+    nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, start.data(), uint32_t(start.size()));
+    if (def.interval) {
+        auto end = concatBytes(def.concat, *c, true, true);
+        nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, end.data(), uint32_t(end.size()));
+    }
+    if (el.data)
+        setData(e, *el.data);
+    nftnl_set_elem_add(s, e);
+}
+
 void addElement(nftnl_set* s, const Set& def, const Element& el) {
+    if (!def.concat.empty())
+        return addConcatElement(s, def, el);
     bool top = false;
     auto start = keyBytes(def.keyType, el.key, false, top);
     auto* e = nftnl_set_elem_alloc();
@@ -147,7 +171,9 @@ uint32_t byteOrder(DataType t) {
 
 void setUserdata(nftnl_set* st, const Set& s) {
     UdataPtr ud(nftnl_udata_buf_alloc(64));
-    nftnl_udata_put_u32(ud.get(), NFTNL_UDATA_SET_KEYBYTEORDER, byteOrder(s.keyType));
+    // A concatenation has no single byte order: nft stores none (0) and takes each field's.
+    nftnl_udata_put_u32(ud.get(), NFTNL_UDATA_SET_KEYBYTEORDER,
+                        s.concat.empty() ? byteOrder(s.keyType) : 0);
     if (s.dataType && *s.dataType != DataType::Verdict)
         nftnl_udata_put_u32(ud.get(), NFTNL_UDATA_SET_DATABYTEORDER, byteOrder(*s.dataType));
     nftnl_set_set_data(st, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud.get()),
@@ -290,9 +316,23 @@ BatchMessage newSet(const Target& t, const Set& s, uint32_t id) {
                 nftnl_set_set_str(st.get(), NFTNL_SET_TABLE, t.table.c_str());
                 nftnl_set_set_str(st.get(), NFTNL_SET_NAME, s.name.c_str());
                 nftnl_set_set_u32(st.get(), NFTNL_SET_FAMILY, nfproto(t.family));
-                nftnl_set_set_u32(st.get(), NFTNL_SET_KEY_TYPE, typeId(s.keyType));
-                nftnl_set_set_u32(st.get(), NFTNL_SET_KEY_LEN, typeLen(s.keyType));
                 uint32_t flags = 0;
+                if (s.concat.empty()) {
+                    nftnl_set_set_u32(st.get(), NFTNL_SET_KEY_TYPE, typeId(s.keyType));
+                    nftnl_set_set_u32(st.get(), NFTNL_SET_KEY_LEN, typeLen(s.keyType));
+                } else {
+                    nftnl_set_set_u32(st.get(), NFTNL_SET_KEY_TYPE, concatTypeId(s.concat));
+                    nftnl_set_set_u32(st.get(), NFTNL_SET_KEY_LEN, concatKeyLen(s.concat));
+                    if (s.interval) {
+                        // The field lengths let the kernel pick its pipapo set.
+                        uint8_t lens[NFT_REG32_COUNT] = {};
+                        for (size_t i = 0; i < s.concat.size(); ++i)
+                            lens[i] = uint8_t(typeLen(s.concat[i]));
+                        nftnl_set_set_data(st.get(), NFTNL_SET_DESC_CONCAT, lens,
+                                           uint32_t(s.concat.size()));
+                        flags |= NFT_SET_CONCAT;
+                    }
+                }
                 if (s.interval)
                     flags |= NFT_SET_INTERVAL;
                 if (s.timeout)
@@ -324,6 +364,32 @@ BatchMessage delSet(const Target& t, const std::string& name) {
             NFT_MSG_DELSET, nfproto(t.family), 0};
 }
 
+BatchMessage newCounter(const Target& t, const std::string& name) {
+    return {"counter " + where(t) + " " + name,
+            [t, name](nlmsghdr* nlh) {
+                ObjPtr o(nftnl_obj_alloc());
+                nftnl_obj_set_str(o.get(), NFTNL_OBJ_TABLE, t.table.c_str());
+                nftnl_obj_set_str(o.get(), NFTNL_OBJ_NAME, name.c_str());
+                nftnl_obj_set_u32(o.get(), NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+                nftnl_obj_set_u64(o.get(), NFTNL_OBJ_CTR_PKTS, 0);
+                nftnl_obj_set_u64(o.get(), NFTNL_OBJ_CTR_BYTES, 0);
+                nftnl_obj_nlmsg_build_payload(nlh, o.get());
+            },
+            NFT_MSG_NEWOBJ, nfproto(t.family), NLM_F_CREATE};
+}
+
+BatchMessage delCounter(const Target& t, const std::string& name) {
+    return {"delete counter " + where(t) + " " + name,
+            [t, name](nlmsghdr* nlh) {
+                ObjPtr o(nftnl_obj_alloc());
+                nftnl_obj_set_str(o.get(), NFTNL_OBJ_TABLE, t.table.c_str());
+                nftnl_obj_set_str(o.get(), NFTNL_OBJ_NAME, name.c_str());
+                nftnl_obj_set_u32(o.get(), NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+                nftnl_obj_nlmsg_build_payload(nlh, o.get());
+            },
+            NFT_MSG_DELOBJ, nfproto(t.family), 0};
+}
+
 std::vector<BatchMessage> setElements(const Target& t, const Set& def,
                                       std::vector<Element> elements, bool add, size_t perMessage) {
     std::vector<BatchMessage> out;
@@ -340,6 +406,8 @@ std::vector<BatchMessage> setElements(const Target& t, const Set& def,
         if (part.size() == 1) {
             if (auto* p = std::get_if<Prefix>(&part[0].key))
                 what += " (" + p->str() + ")";
+            if (auto* c = std::get_if<Concat>(&part[0].key))
+                what += " (" + concatText(*c) + ")";
         }
         size_t count = part.size();  // before `part` moves into the builder
         out.push_back({what,

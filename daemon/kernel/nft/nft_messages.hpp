@@ -28,6 +28,9 @@ BatchMessage flushChain(const Target& t, const std::string& name);
 BatchMessage newRule(const Target& t, const std::string& chain, const weft::nft::Rule& rule);
 BatchMessage newSet(const Target& t, const weft::nft::Set& s, uint32_t id);
 BatchMessage delSet(const Target& t, const std::string& name);
+/// A named counter object (`counter NAME { }`), created with zero values.
+BatchMessage newCounter(const Target& t, const std::string& name);
+BatchMessage delCounter(const Target& t, const std::string& name);
 /// Element add/delete messages, at most `perMessage` elements each: the element list is one
 /// netlink attribute, whose length is 16 bits, so a message must stay under 64 KiB (an IPv6
 /// interval element is two entries of ~48 bytes).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "nft_concat.hpp"
 #include "nft_expr.hpp"
 
 namespace weft::kernel::nft {
@@ -56,6 +57,8 @@ uint64_t ruleHash(const Rule& rule) {
 
 namespace {
 
+// Concatenations are not checked here: their keys are boxes, not a line, so neighbours in key
+// order say nothing; the kernel's pipapo set refuses an overlap itself (the batch fails whole).
 bool overlap(const ElementKey& a, const ElementKey& b) {
     if (auto* p = std::get_if<Prefix>(&a)) {
         auto* q = std::get_if<Prefix>(&b);
@@ -69,6 +72,8 @@ bool overlap(const ElementKey& a, const ElementKey& b) {
 }
 
 std::string keyText(const ElementKey& k) {
+    if (auto* c = std::get_if<Concat>(&k))
+        return concatText(*c);
     if (auto* p = std::get_if<Prefix>(&k))
         return p->str();
     if (auto* r = std::get_if<PortRange>(&k))
@@ -115,8 +120,10 @@ void checkNoOverlap(const Set& set) {
 }
 
 bool sameDefinition(const Set& a, const Set& b) {
-    return a.name == b.name && a.keyType == b.keyType && a.dataType == b.dataType &&
-           a.interval == b.interval && a.timeout == b.timeout;
+    // A concatenation's keyType is ignored (and not read back).
+    bool sameKey = a.concat == b.concat && (!a.concat.empty() || a.keyType == b.keyType);
+    return a.name == b.name && sameKey && a.dataType == b.dataType && a.interval == b.interval &&
+           a.timeout == b.timeout;
 }
 
 TableView viewOf(const Table& t) {
@@ -126,6 +133,7 @@ TableView viewOf(const Table& t) {
     for (auto& s : t.sets) {
         v.sets[s.name] = s;  // shares the elements' chunks
     }
+    v.counters.insert(t.counters.begin(), t.counters.end());
     for (auto& c : t.chains) {
         ChainView cv{c.base, {}};
         for (auto& r : c.rules)

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct TableView {
     std::string name;
     std::map<std::string, weft::nft::Set> sets;
     std::map<std::string, ChainView> chains;
+    std::set<std::string> counters;  ///< named counter objects
 };
 
 /// A kernel table header (from a table dump).

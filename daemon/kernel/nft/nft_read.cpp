@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -16,6 +17,7 @@
 #include <functional>
 #include <memory>
 
+#include "nft_concat.hpp"
 #include "nft_elements.hpp"
 #include "nft_messages.hpp"
 
@@ -214,8 +216,10 @@ TableView readTable(NftSocket& sock, TableFamily family, const std::string& name
             Set def;
             def.name = nftnl_set_get_str(s.get(), NFTNL_SET_NAME);
             uint32_t flags = nftnl_set_get_u32(s.get(), NFTNL_SET_FLAGS);
-            def.keyType =
-                typeFrom(nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_TYPE)).value_or(DataType::Mark);
+            uint32_t keyType = nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_TYPE);
+            def.concat = concatTypesFrom(keyType);
+            if (def.concat.empty())
+                def.keyType = typeFrom(keyType).value_or(DataType::Mark);
             def.interval = flags & NFT_SET_INTERVAL;
             if (flags & NFT_SET_MAP)
                 def.dataType = typeFrom(nftnl_set_get_u32(s.get(), NFTNL_SET_DATA_TYPE));
@@ -227,7 +231,36 @@ TableView readTable(NftSocket& sock, TableFamily family, const std::string& name
         });
     for (auto& [n, def] : v.sets)
         readElements(sock, family, name, def);
+    for (auto& [n, value] : readNamedCounters(sock, family, name))
+        v.counters.insert(n);
     return v;
+}
+
+std::map<std::string, CounterValue> readNamedCounters(NftSocket& sock, TableFamily family,
+                                                      const std::string& table) {
+    std::map<std::string, CounterValue> out;
+    sock.dump(
+        NFT_MSG_GETOBJ, nfproto(family),
+        [&](nlmsghdr* nlh) {
+            std::unique_ptr<nftnl_obj, void (*)(const nftnl_obj*)> o(nftnl_obj_alloc(),
+                                                                     nftnl_obj_free);
+            nftnl_obj_set_str(o.get(), NFTNL_OBJ_TABLE, table.c_str());
+            nftnl_obj_set_u32(o.get(), NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+            nftnl_obj_nlmsg_build_payload(nlh, o.get());
+        },
+        [&](const nlmsghdr* nlh) {
+            std::unique_ptr<nftnl_obj, void (*)(const nftnl_obj*)> o(nftnl_obj_alloc(),
+                                                                     nftnl_obj_free);
+            if (nftnl_obj_nlmsg_parse(nlh, o.get()) < 0)
+                return;
+            if (table != nftnl_obj_get_str(o.get(), NFTNL_OBJ_TABLE) ||
+                nftnl_obj_get_u32(o.get(), NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER)
+                return;
+            out[nftnl_obj_get_str(o.get(), NFTNL_OBJ_NAME)] = {
+                nftnl_obj_get_u64(o.get(), NFTNL_OBJ_CTR_PKTS),
+                nftnl_obj_get_u64(o.get(), NFTNL_OBJ_CTR_BYTES)};
+        });
+    return out;
 }
 
 std::vector<RuleCounter> readCounters(NftSocket& sock, TableFamily family,

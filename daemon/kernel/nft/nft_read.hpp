@@ -1,6 +1,8 @@
 // Reads weft's tables back from the kernel (used to adopt state on a cache miss).
 #pragma once
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "nft_engine.hpp"
@@ -17,5 +19,9 @@ TableView readTable(NftSocket& sock, TableFamily family, const std::string& name
 /// Counters of rules with a counter expression, with their comments.
 std::vector<RuleCounter> readCounters(NftSocket& sock, TableFamily family,
                                       const std::string& table);
+/// The table's named counter objects and their values.
+std::map<std::string, weft::nft::CounterValue> readNamedCounters(NftSocket& sock,
+                                                                 TableFamily family,
+                                                                 const std::string& table);
 
 }  // namespace weft::kernel::nft

@@ -18,6 +18,27 @@ Prefix P(const char* s) {
     return *Prefix::parse(s);
 }
 
+HashMark hash(HashMark::Kind kind, std::vector<Field> fields, uint32_t modulus, std::string map,
+              std::optional<uint32_t> seed = std::nullopt, uint32_t offset = 0,
+              MarkTarget target = MarkTarget::Meta) {
+    HashMark h;
+    h.kind = kind;
+    h.fields = std::move(fields);
+    h.modulus = modulus;
+    h.map = std::move(map);
+    h.seed = seed;
+    h.offset = offset;
+    h.target = target;
+    return h;
+}
+
+Set concatSet(std::string name, std::vector<DataType> types,
+              std::optional<DataType> data = std::nullopt) {
+    Set s{std::move(name), DataType::Ipv4Addr, data, false, std::nullopt, {}};
+    s.concat = std::move(types);
+    return s;
+}
+
 std::vector<Case> filterCases() {
     const Mark m{0x20, 0x60};
     return {
@@ -47,20 +68,64 @@ std::vector<Case> filterCases() {
         {Rule{}.setCtMark(m), "ct mark set ct mark & 0xffffffbf | 0x00000020"},
         {Rule{}.add(MarkFromCt{}), "meta mark set ct mark"},
         {Rule{}.add(CtMarkFromMark{}), "ct mark set meta mark"},
-        {Rule{}.add(HashMark{HashMark::Kind::Numgen, Family::V4, 2, "buckets"}),
+        {Rule{}.add(hash(HashMark::Kind::Numgen, {}, 2, "buckets")),
          "meta mark set numgen inc mod 2 map @buckets"},
-        {Rule{}
-             .family(Family::V4)
-             .add(HashMark{HashMark::Kind::JhashSaddr, Family::V4, 3, "buckets"}),
+        {Rule{}.family(Family::V4).add(hash(HashMark::Kind::Jhash, {Field::IpSaddr}, 3, "buckets")),
          "meta mark set jhash ip saddr mod 3 map @buckets"},
         {Rule{}
              .family(Family::V6)
-             .add(HashMark{HashMark::Kind::JhashSaddrDaddr, Family::V6, 2, "buckets"}),
+             .add(hash(HashMark::Kind::Jhash, {Field::Ip6Saddr, Field::Ip6Daddr}, 2, "buckets")),
          "meta mark set jhash ip6 saddr . ip6 daddr mod 2 map @buckets"},
         {Rule{}
              .family(Family::V4)
-             .add(HashMark{HashMark::Kind::JhashSaddrDaddr, Family::V4, 2, "buckets"}),
-         "meta mark set jhash ip saddr . ip daddr mod 2 map @buckets"},
+             .add(hash(HashMark::Kind::Jhash, {Field::IpSaddr, Field::IpDaddr}, 256, "buckets",
+                       0x5eed, 0, MarkTarget::Ct)),
+         "ct mark set jhash ip saddr . ip daddr mod 256 seed 0x5eed map @buckets"},
+        {Rule{}
+             .family(Family::V4)
+             .add(hash(HashMark::Kind::Jhash, {Field::IpSaddr}, 4, "", 7, 100)),
+         "meta mark set jhash ip saddr mod 4 seed 0x7 offset 100"},
+        {Rule{}.add(hash(HashMark::Kind::Symhash, {}, 2, "", std::nullopt, 100)),
+         "meta mark set symhash mod 2 offset 100"},
+        {Rule{}.add(hash(HashMark::Kind::Numgen, {}, 3, "", std::nullopt, 10, MarkTarget::Ct)),
+         "ct mark set numgen inc mod 3 offset 10"},
+        {Rule{}.family(Family::V4).add(MapMark{{Field::IpSaddr}, "marks4"}),
+         "meta mark set ip saddr map @marks4"},
+        {Rule{}.family(Family::V4).in({Field::IpSaddr, Field::L4Proto, Field::Dport}, "svc4"),
+         "ip saddr . meta l4proto . th dport @svc4"},
+        {Rule{}.family(Family::V4).in({Field::IpSaddr, Field::IpDaddr}, "pairs4", true),
+         "ip saddr . ip daddr != @pairs4"},
+        {Rule{}.family(Family::V6).in({Field::Ip6Saddr, Field::L4Proto, Field::Dport}, "svc6"),
+         "ip6 saddr . meta l4proto . th dport @svc6"},
+        {Rule{}.family(Family::V4).in({Field::IifName, Field::IpSaddr}, "ifaddr4"),
+         "iifname . ip saddr @ifaddr4"},
+        {Rule{}.family(Family::V4).vmap({Field::IpDaddr, Field::Dport}, "dispatch4"),
+         "ip daddr . th dport vmap @dispatch4"},
+        {Rule{}.add(MatchCtStatus{}), "ct status dnat"},
+        {Rule{}.add(MatchCtDirection{}), "ct direction original"},
+        {Rule{}.add(MatchCtDirection{true}), "ct direction reply"},
+        {Rule{}.add(MatchFibDaddrLocal{}), "fib daddr type local"},
+        {Rule{}.add(MatchFibDaddrLocal{true}), "fib daddr type != local"},
+        {Rule{}.family(Family::V4).add(MatchIcmpType{Family::V4, 8}), "icmp type echo-request"},
+        {Rule{}.family(Family::V6).add(MatchIcmpType{Family::V6, 135}),
+         "icmpv6 type nd-neighbor-solicit"},
+        {Rule{}.l4proto(132), "meta l4proto sctp"},
+        {Rule{}.counter("denied"), "counter name \"denied\""},
+        {Rule{}.limit(10).logGroup(86, "weft-drop: "),
+         "limit rate 10/second log prefix \"weft-drop: \" group 86"},
+        {Rule{}.limit(100, Limit::Per::Minute, 20).log("x "),
+         "limit rate 100/minute burst 20 packets log prefix \"x \""},
+        {Rule{}.reject(), "reject"},
+        {Rule{}.reject(Reject::Kind::AdminProhibited), "reject with icmpx admin-prohibited"},
+        {Rule{}.reject(Reject::Kind::TcpReset), "meta l4proto tcp reject with tcp reset"},
+        {Rule{}.family(Family::V4).reject(Reject::Kind::PortUnreachable, Family::V4),
+         "reject with icmp port-unreachable"},
+        {Rule{}.family(Family::V4).reject(Reject::Kind::AdminProhibited, Family::V4),
+         "reject with icmp admin-prohibited"},
+        {Rule{}.family(Family::V6).reject(Reject::Kind::AdminProhibited, Family::V6),
+         "reject with icmpv6 admin-prohibited"},
+        {Rule{}.family(Family::V6).reject(Reject::Kind::PortUnreachable, Family::V6),
+         "reject with icmpv6 port-unreachable"},
         {Rule{}.add(ClampMss{}), "tcp flags syn tcp option maxseg size set rt mtu"},
         {Rule{}.add(ClampMss{1360}), "tcp flags syn tcp option maxseg size set 1360"},
         {Rule{}.accept(), "accept"},
@@ -90,9 +155,18 @@ Table exprTable() {
     buckets.elements = {Element{uint32_t(0), uint32_t(0x100)},
                         Element{uint32_t(1), uint32_t(0x200)},
                         Element{uint32_t(2), uint32_t(0x300)}};
-    t.sets = {buckets, Set{"dst4", DataType::Ipv4Addr, std::nullopt, true, std::nullopt, {}},
-              Set{"src6", DataType::Ipv6Addr, std::nullopt, true, std::nullopt, {}},
-              Set{"ports", DataType::InetService, std::nullopt, true, std::nullopt, {}}};
+    t.sets = {
+        buckets,
+        Set{"dst4", DataType::Ipv4Addr, std::nullopt, true, std::nullopt, {}},
+        Set{"src6", DataType::Ipv6Addr, std::nullopt, true, std::nullopt, {}},
+        Set{"ports", DataType::InetService, std::nullopt, true, std::nullopt, {}},
+        Set{"marks4", DataType::Ipv4Addr, DataType::Mark, false, std::nullopt, {}},
+        concatSet("svc4", {DataType::Ipv4Addr, DataType::InetProto, DataType::InetService}),
+        concatSet("pairs4", {DataType::Ipv4Addr, DataType::Ipv4Addr}),
+        concatSet("svc6", {DataType::Ipv6Addr, DataType::InetProto, DataType::InetService}),
+        concatSet("ifaddr4", {DataType::IfName, DataType::Ipv4Addr}),
+        concatSet("dispatch4", {DataType::Ipv4Addr, DataType::InetService}, DataType::Verdict)};
+    t.counters = {"denied"};
     Chain filter{"f", BaseChain{ChainType::Filter, Hook::Forward, 0, Verdict::Accept}, {}};
     for (auto& c : filterCases())
         filter.rules.push_back(c.rule);
@@ -132,7 +206,7 @@ TEST(ExprTest, EveryExpressionListsAsNftWritesIt) {
     ASSERT_NE(first, lines.end()) << filter;
     for (size_t i = 0; i < cases.size(); ++i) {
         ASSERT_LT(size_t(first - lines.begin()) + 1 + i, lines.size()) << filter;
-        EXPECT_EQ((first + 1 + long(i))->rfind(cases[i].text, 0), 0u)
+        EXPECT_EQ(*(first + 1 + long(i)), cases[i].text)
             << "rule " << i << ": expected \"" << cases[i].text << "\", nft prints \""
             << *(first + 1 + long(i)) << "\"";
     }
@@ -150,10 +224,22 @@ TEST(ExprTest, InexpressibleRuleIsRefusedBeforeSending) {
     NftEngine e(NftEngine::Options{false});
     Table t;
     t.name = "weft_x";
-    for (auto& rule : {Rule{}.add(MatchAddr{}),
-                       Rule{}.add(HashMark{HashMark::Kind::Numgen, Family::V4, 2, "m", 0x60}),
-                       Rule{}.add(MarkFromCt{0xff}), Rule{}.iif("a-name-much-too-long")}) {
-        t.chains = {Chain{"c", std::nullopt, {rule}}};
+    HashMark masked = hash(HashMark::Kind::Numgen, {}, 2, "m");
+    masked.mask = 0x60;
+    std::vector<std::pair<std::string, Rule>> refused = {
+        {"c", Rule{}.add(MatchAddr{})},
+        {"c", Rule{}.add(masked)},
+        {"c", Rule{}.add(MarkFromCt{0xff}).ret()},  // return would leave the added chain only
+        {"c", Rule{}.iif("a-name-much-too-long")},
+        {"c", Rule{}.in({}, "s")},
+        {"c", Rule{}.in({Field::Ip6Saddr, Field::Ip6Daddr, Field::Ip6Saddr, Field::Ip6Daddr,
+                         Field::L4Proto},
+                        "s")},  // 68 bytes: more than the registers hold
+        {"c", Rule{}.logGroup(1, std::string(128, 'x'))},
+        {"__weft_mine", Rule{}.accept()},  // the core's chain names
+    };
+    for (auto& [chain, rule] : refused) {
+        t.chains = {Chain{chain, std::nullopt, {rule}}};
         auto r = e.apply("probe", {t});
         ASSERT_FALSE(r.ok());
         EXPECT_NE(r.errors[0].find("table inet weft_x: "), std::string::npos) << r.errors[0];

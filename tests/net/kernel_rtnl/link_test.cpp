@@ -53,9 +53,9 @@ TEST_F(LinkTest, ConfiguresUpMtuAndAddressesThenDoesNothing) {
     EXPECT_EQ(l->mtu, 1400u);
     EXPECT_TRUE(has(*l, "10.20.0.1/24"));
     EXPECT_TRUE(has(*l, "fd00:20::1/64"));
-    auto shown = ipJson("addr show dev w0").asArray().at(0);
-    EXPECT_EQ(shown["mtu"].asInt(), 1400);
-    EXPECT_NE(shown["flags"].dump().find("\"UP\""), std::string::npos);
+    auto shown = ipJson("addr show dev w0").at(0);
+    EXPECT_EQ(shown.at("mtu"), 1400);
+    EXPECT_NE(shown.at("flags").dump().find("\"UP\""), std::string::npos);
     r = e.configure("w0", 1400, want);
     EXPECT_TRUE(r.ok());
     EXPECT_EQ(r.changes, 0u);

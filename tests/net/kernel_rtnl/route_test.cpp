@@ -38,9 +38,9 @@ TEST_F(RouteTest, CreatesThenDoesNothingThenReplacesThenDeletes) {
     EXPECT_EQ(r.changes, 1u);
     auto got = ipJsonWhere("route show table 180", "dst", "192.0.2.0/24");
     ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0]["gateway"].asString(), "10.0.0.2");
-    EXPECT_EQ(got[0]["dev"].asString(), "d0");
-    EXPECT_EQ(got[0]["protocol"].asString(), "149");
+    EXPECT_EQ(got[0].at("gateway"), "10.0.0.2");
+    EXPECT_EQ(got[0].at("dev"), "d0");
+    EXPECT_EQ(got[0].at("protocol"), "149");
 
     r = e.applyRoutes({R(180, "192.0.2.0/24", "d0", "10.0.0.2")}, kT180);
     EXPECT_TRUE(r.ok());
@@ -56,13 +56,13 @@ TEST_F(RouteTest, CreatesThenDoesNothingThenReplacesThenDeletes) {
     EXPECT_TRUE(events[0].flags & NLM_F_REPLACE);
     got = ipJsonWhere("route show table 180", "dst", "192.0.2.0/24");
     ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0]["dev"].asString(), "d1");
-    EXPECT_EQ(got[0]["gateway"].asString(), "10.1.0.2");
+    EXPECT_EQ(got[0].at("dev"), "d1");
+    EXPECT_EQ(got[0].at("gateway"), "10.1.0.2");
 
     r = e.applyRoutes({}, kT180);
     EXPECT_TRUE(r.ok());
     EXPECT_EQ(r.changes, 1u);
-    EXPECT_TRUE(ipJson("route show table 180").asArray().empty());
+    EXPECT_TRUE(ipJson("route show table 180").empty());
 }
 
 TEST_F(RouteTest, ChangedMetricIsAnotherRouteAndTheOldOneGoes) {
@@ -73,7 +73,7 @@ TEST_F(RouteTest, ChangedMetricIsAnotherRouteAndTheOldOneGoes) {
     EXPECT_EQ(r.changes, 2u);
     auto got = ipJsonWhere("route show table 180", "dst", "192.0.2.0/24");
     ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0]["metric"].asInt(), 20);
+    EXPECT_EQ(got[0].at("metric"), 20);
 }
 
 TEST_F(RouteTest, ForeignRouteInOurTableSurvivesEverything) {
@@ -100,8 +100,8 @@ TEST_F(RouteTest, ForeignRouteWithOurIdentityIsReportedNotReplaced) {
     EXPECT_NE(r.errors[0].find("does not own"), std::string::npos) << r.errors[0];
     auto got = ipJsonWhere("route show table 180", "dst", "192.0.2.0/24");
     ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0]["dev"].asString(), "d0");
-    EXPECT_EQ(got[0]["protocol"].asString(), "static");
+    EXPECT_EQ(got[0].at("dev"), "d0");
+    EXPECT_EQ(got[0].at("protocol"), "static");
 }
 
 TEST_F(RouteTest, DefaultRoutesInMainBothFamilies) {
@@ -113,12 +113,12 @@ TEST_F(RouteTest, DefaultRoutesInMainBothFamilies) {
     EXPECT_EQ(r.changes, 2u);
     auto v4 = ipJsonWhere("route show table main", "dst", "default");
     ASSERT_EQ(v4.size(), 1u);
-    EXPECT_EQ(v4[0]["gateway"].asString(), "10.0.0.254");
-    EXPECT_EQ(v4[0]["protocol"].asString(), "149");
+    EXPECT_EQ(v4[0].at("gateway"), "10.0.0.254");
+    EXPECT_EQ(v4[0].at("protocol"), "149");
     auto v6 = ipJsonWhere("-6 route show table main", "dst", "default");
     ASSERT_EQ(v6.size(), 1u);
-    EXPECT_EQ(v6[0]["gateway"].asString(), "2001:db8::fe");
-    EXPECT_EQ(v6[0]["metric"].asInt(), 1024);  // IPv6 "no metric"
+    EXPECT_EQ(v6[0].at("gateway"), "2001:db8::fe");
+    EXPECT_EQ(v6[0].at("metric"), 1024);  // IPv6 "no metric"
     EXPECT_EQ(e.applyRoutes(want, {{254, 254}}).changes, 0u);
     // The kernel's own connected routes in main are not ours and stay.
     EXPECT_TRUE(e.applyRoutes({}, {{254, 254}}).ok());
@@ -137,9 +137,9 @@ TEST_F(RouteTest, Ipv6CreateReplaceDelete) {
     EXPECT_EQ(r.changes, 1u);
     auto got = ipJsonWhere("-6 route show table 180", "dst", "2001:db8:100::/48");
     ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0]["dev"].asString(), "d1");
+    EXPECT_EQ(got[0].at("dev"), "d1");
     EXPECT_EQ(e.applyRoutes({}, kT180).changes, 1u);
-    EXPECT_TRUE(ipJson("-6 route show table 180").asArray().empty());
+    EXPECT_TRUE(ipJson("-6 route show table 180").empty());
 }
 
 TEST_F(RouteTest, SpecialTypesBothFamilies) {
@@ -156,7 +156,8 @@ TEST_F(RouteTest, SpecialTypesBothFamilies) {
     EXPECT_EQ(e.applyRoutes(want, kT180).changes, 0u);
     auto type = [](const char* fam, const char* table, const char* dst) {
         auto got = ipJsonWhere(std::string(fam) + " route show table " + table, "dst", dst);
-        return got.size() == 1 && got[0].contains("type") ? got[0]["type"].asString() : "";
+        return got.size() == 1 && got[0].contains("type") ? got[0].at("type").get<std::string>()
+                                                          : "";
     };
     EXPECT_EQ(type("-4", "180", "198.51.100.0/24"), "blackhole");
     EXPECT_EQ(type("-4", "180", "203.0.113.0/24"), "unreachable");
@@ -183,15 +184,15 @@ TEST_F(RouteTest, SourceMtuScopeAndLargeTableIds) {
     ASSERT_TRUE(res.ok()) << res.errors[0];
     auto got = ipJsonWhere("route show table 1000", "dst", "192.0.2.0/24");
     ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0]["prefsrc"].asString(), "10.0.0.1");
-    EXPECT_EQ(got[0]["metrics"].asArray().at(0)["mtu"].asInt(), 1380);
-    EXPECT_EQ(got[0]["scope"].asString(), "link");
+    EXPECT_EQ(got[0].at("prefsrc"), "10.0.0.1");
+    EXPECT_EQ(got[0].at("metrics").at(0).at("mtu"), 1380);
+    EXPECT_EQ(got[0].at("scope"), "link");
     EXPECT_EQ(e.applyRoutes({r}, {{1000, 1000}}).changes, 0u);
     r.mtu = 1280;
     EXPECT_EQ(e.applyRoutes({r}, {{1000, 1000}}).changes, 1u);
     got = ipJsonWhere("route show table 1000", "dst", "192.0.2.0/24");
     ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0]["metrics"].asArray().at(0)["mtu"].asInt(), 1280);
+    EXPECT_EQ(got[0].at("metrics").at(0).at("mtu"), 1280);
 }
 
 TEST_F(RouteTest, RefusesRoutesOutsideTheTablesAndUnknownDevices) {

@@ -28,8 +28,8 @@ Json ipJson(const std::string& args) {
 std::vector<Json> ipJsonWhere(const std::string& args, const std::string& key,
                               const std::string& value) {
     std::vector<Json> out;
-    for (auto& o : ipJson(args).asArray()) {
-        if (o.contains(key) && o[key].isString() && o[key].asString() == value)
+    for (auto& o : ipJson(args)) {
+        if (o.contains(key) && o[key].is_string() && o[key].get<std::string>() == value)
             out.push_back(o);
     }
     return out;

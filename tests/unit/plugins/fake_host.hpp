@@ -85,6 +85,42 @@ class FakeHost : public Host {
         return it->second;
     }
     BusObject& bus() override { return busObject; }
+    std::map<std::string, nft::CounterValue> counters(nft::TableFamily,
+                                                      const std::string& table) override {
+        return namedCounters[table];
+    }
+    /// Records the filter; returns `flowsToDelete`.
+    uint64_t deleteFlows(const FlowFilter& filter) override {
+        deletedFlows.push_back(filter);
+        return flowsToDelete;
+    }
+    std::map<uint32_t, uint64_t> countFlowsByMark(uint32_t, std::optional<Family>) override {
+        return flowCounts;
+    }
+    /// Records the probe; a test answers it with finishProbe().
+    ProbeId probe(const ProbeRequest& request,
+                  std::function<void(const ProbeResult&)> done) override {
+        probes[++lastProbe] = {request, std::move(done)};
+        return lastProbe;
+    }
+    void cancelProbe(ProbeId id) override { probes.erase(id); }
+    void finishProbe(ProbeId id, const ProbeResult& r) {
+        auto fn = std::move(probes.at(id).second);
+        probes.erase(id);
+        fn(r);
+    }
+    LogSubscription subscribeLog(uint16_t group,
+                                 std::function<void(const LoggedPacket&)> fn) override {
+        logSubscriptions[++lastLog] = {group, std::move(fn)};
+        return lastLog;
+    }
+    void unsubscribeLog(LogSubscription id) override { logSubscriptions.erase(id); }
+    /// Delivers `p` to the subscribers of its group.
+    void deliverLogged(const LoggedPacket& p) {
+        for (auto& [id, s] : logSubscriptions)
+            if (s.first == p.group)
+                s.second(p);
+    }
 
     /// Fires every timer once, as if its interval had elapsed.
     void fireTimers() {
@@ -108,6 +144,15 @@ class FakeHost : public Host {
     std::map<std::string, std::vector<WireguardPeerStatus>> wgStatus;
     std::map<std::string, PrefixSet> sets;  ///< full name -> set (also settable by tests)
     FakeBus busObject;
+    std::map<std::string, std::map<std::string, nft::CounterValue>> namedCounters;  ///< by table
+    std::vector<FlowFilter> deletedFlows;
+    uint64_t flowsToDelete = 0;
+    std::map<uint32_t, uint64_t> flowCounts;
+    std::map<ProbeId, std::pair<ProbeRequest, std::function<void(const ProbeResult&)>>> probes;
+    ProbeId lastProbe = 0;
+    std::map<LogSubscription, std::pair<uint16_t, std::function<void(const LoggedPacket&)>>>
+        logSubscriptions;
+    LogSubscription lastLog = 0;
 
   private:
     static std::filesystem::path ensure(const std::filesystem::path& p) {

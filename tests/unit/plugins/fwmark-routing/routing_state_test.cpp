@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "config/config_loader.hpp"
 #include "fake_host.hpp"
@@ -225,25 +227,32 @@ TEST_F(FwmarkRouting, DescribeShowsPoliciesSetsAndRules) {
     host.sets["wireguard-mesh/targets"] = PrefixSet{P("10.244.2.0/24"), P("fd00::/64")};
     configure(std::string(kMesh) + "Sources=10.244.1.0/24\n");
     Json j = Json::parse(plugin.describe());
-    const Json& p = j["policies"].asArray().at(0);
-    EXPECT_EQ(p["name"].asString(), "mesh");
-    EXPECT_EQ(p["interface"].asString(), "weft0");
-    EXPECT_EQ(p["table"].asInt(), 180);
-    EXPECT_EQ(p["mark"].asString(), "0x51821/0x51821");
-    EXPECT_EQ(p["skipMark"].asString(), "0x51820/0x51820");
-    EXPECT_EQ(p["priority"].asInt(), 5100);
-    EXPECT_EQ(p["family"].asString(), "both");
-    EXPECT_EQ(p["destinations"], Json(Json::Array{"@wireguard-mesh/targets", "10.50.0.0/16"}));
-    EXPECT_EQ(p["sources"], Json(Json::Array{"10.244.1.0/24"}));
-    EXPECT_EQ(p["destinations4"].asInt(), 2);
-    EXPECT_EQ(p["destinations6"].asInt(), 1);
-    EXPECT_EQ(p["sources4"].asInt(), 1);
-    EXPECT_EQ(p["sources6"].asInt(), 0);
-    EXPECT_FALSE(p["steersHostTraffic"].asBool());
-    EXPECT_EQ(p["rules"], Json(Json::Array{"ip rule 5100: fwmark 0x51821/0x51821 lookup 180",
-                                           "ip -6 rule 5100: fwmark 0x51821/0x51821 lookup 180"}));
-    EXPECT_EQ(p["routes"],
-              Json(Json::Array{"ip route table 180: default dev weft0 scope link",
-                               "ip -6 route table 180: default dev weft0 scope link"}));
-    EXPECT_FALSE(j["looseReversePath"].asBool());
+    const Json& p = j.at("policies").at(0);
+    EXPECT_EQ(p.at("name"), "mesh");
+    EXPECT_EQ(p.at("interface"), "weft0");
+    EXPECT_EQ(p.at("table"), 180);
+    EXPECT_EQ(p.at("mark"), "0x51821/0x51821");
+    EXPECT_EQ(p.at("skipMark"), "0x51820/0x51820");
+    EXPECT_EQ(p.at("priority"), 5100);
+    EXPECT_EQ(p.at("family"), "both");
+    EXPECT_EQ(p.at("destinations"), Json::array({"@wireguard-mesh/targets", "10.50.0.0/16"}));
+    EXPECT_EQ(p.at("sources"), Json::array({"10.244.1.0/24"}));
+    EXPECT_EQ(p.at("destinations4"), 2);
+    EXPECT_EQ(p.at("destinations6"), 1);
+    EXPECT_EQ(p.at("sources4"), 1);
+    EXPECT_EQ(p.at("sources6"), 0);
+    EXPECT_FALSE(p.at("steersHostTraffic").get<bool>());
+    EXPECT_EQ(p.at("rules"), Json::array({"ip rule 5100: fwmark 0x51821/0x51821 lookup 180",
+                                          "ip -6 rule 5100: fwmark 0x51821/0x51821 lookup 180"}));
+    EXPECT_EQ(p.at("routes"), Json::array({"ip route table 180: default dev weft0 scope link",
+                                           "ip -6 route table 180: default dev weft0 scope link"}));
+    EXPECT_FALSE(j.at("looseReversePath").get<bool>());
+    // weft::Json keeps the order the plugin wrote: weftctl --json and scripts see it so.
+    std::vector<std::string> keys;
+    for (auto& item : p.items())
+        keys.push_back(item.key());
+    EXPECT_EQ(keys, (std::vector<std::string>{"name", "interface", "table", "mark", "skipMark",
+                                              "priority", "family", "destinations", "sources",
+                                              "destinations4", "destinations6", "sources4",
+                                              "sources6", "steersHostTraffic", "rules", "routes"}));
 }

@@ -121,19 +121,19 @@ TEST_F(ThreePeers, DescribeHasTheStateButNoSecrets) {
     start(text);
     plugin->desiredState();
     Json j = Json::parse(plugin->describe());
-    EXPECT_EQ(j["interface"].asString(), "weft0");
-    EXPECT_EQ(j["publicKey"].asString(), plugin->publicKey());
-    EXPECT_EQ(j["listenPort"].asInt(), 51821);
-    EXPECT_EQ(j["mtu"].asInt(), 1400);
-    EXPECT_EQ(j["addresses"].asArray().size(), 2u);
-    auto& peers = j["peers"].asArray();
+    EXPECT_EQ(j.at("interface"), "weft0");
+    EXPECT_EQ(j.at("publicKey"), plugin->publicKey());
+    EXPECT_EQ(j.at("listenPort"), 51821);
+    EXPECT_EQ(j.at("mtu"), 1400);
+    EXPECT_EQ(j.at("addresses").size(), 2u);
+    const Json& peers = j.at("peers");
     ASSERT_EQ(peers.size(), 3u);
-    EXPECT_EQ(peers[0]["name"].asString(), "b");
-    EXPECT_EQ(peers[0]["endpoint"].asString(), "192.0.2.2:51820");
-    EXPECT_EQ(peers[0]["state"].asString(), "unknown");
-    EXPECT_EQ(peers[0]["source"].asString(), "config");
-    EXPECT_TRUE(peers[0]["presharedKey"].asBool());
-    EXPECT_TRUE(peers[2]["endpoint"].isNull());
+    EXPECT_EQ(peers[0].at("name"), "b");
+    EXPECT_EQ(peers[0].at("endpoint"), "192.0.2.2:51820");
+    EXPECT_EQ(peers[0].at("state"), "unknown");
+    EXPECT_EQ(peers[0].at("source"), "config");
+    EXPECT_TRUE(peers[0].at("presharedKey").get<bool>());
+    EXPECT_TRUE(peers[2].at("endpoint").is_null());
     EXPECT_EQ(plugin->describe().find(psk), std::string::npos);
 }
 
@@ -216,8 +216,8 @@ TEST_F(MeshTest, EndpointFilterExcludesWhatFollowsABang) {
     EXPECT_EQ(desiredPeer(kc)->endpoint, E("[2001:db8::3]:51820"));
     EXPECT_EQ(desiredPeer(kd)->endpoint, std::nullopt);
     Json j = Json::parse(plugin->describe());
-    ASSERT_EQ(j["endpointFilter"].asArray().size(), 3u);
-    EXPECT_EQ(j["endpointFilter"].asArray()[2].asString(), "!192.168.0.0/16");
+    ASSERT_EQ(j.at("endpointFilter").size(), 3u);
+    EXPECT_EQ(j.at("endpointFilter").at(2), "!192.168.0.0/16");
 
     reload("[Mesh]\nEndpointFilter=!192.168.0.0/16\n[Peer b]\nPublicKey=" + kb +
            "\nEndpoint=192.168.1.5:51820\nEndpoint=203.0.113.2:51820\n");

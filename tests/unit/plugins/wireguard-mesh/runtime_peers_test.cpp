@@ -8,6 +8,7 @@
 namespace weft::mesh::test {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using Strings = std::vector<std::string>;
@@ -309,6 +310,32 @@ TEST(MeshPeerStore, RoundTripsEveryField) {
     EXPECT_EQ(back[0].keepalive, p.keepalive);
     EXPECT_EQ(back[0].source, PeerSource::Runtime);
     EXPECT_THROW(parsePeers("{}", problems), std::runtime_error);
+    EXPECT_THROW(parsePeers("[{\"name\": \"d\",", problems), std::runtime_error);
+}
+
+TEST(MeshPeerStore, SkipsBadEntriesNamingEach) {
+    std::string k = newPublicKey();
+    std::vector<std::string> problems;
+    auto peers = parsePeers(R"([
+        {"publicKey": ")" + k + R"("},
+        {"name": "e", "publicKey": ")" +
+                                k + R"(", "endpoints": "192.0.2.5:51820"},
+        {"name": "f", "publicKey": ")" +
+                                k + R"(", "persistentKeepalive": 70000},
+        {"name": "g", "publicKey": ")" +
+                                k + R"(", "allowedIps": [5]},
+        {"name": "h", "publicKey": ")" +
+                                k + R"(", "keepalive": 25}
+    ])",
+                            problems);
+    ASSERT_EQ(peers.size(), 1u);
+    EXPECT_EQ(peers[0].name, "h");  // weft 0.1.0's spelling of the keepalive still reads
+    EXPECT_EQ(peers[0].keepalive, std::chrono::seconds(25));
+    ASSERT_EQ(problems.size(), 4u);
+    EXPECT_THAT(problems[0], AllOf(HasSubstr("peer #0 skipped"), HasSubstr("name")));
+    EXPECT_THAT(problems[1], AllOf(HasSubstr("peer #1 skipped"), HasSubstr("endpoints")));
+    EXPECT_THAT(problems[2], AllOf(HasSubstr("peer #2 skipped"), HasSubstr("persistentKeepalive")));
+    EXPECT_THAT(problems[3], HasSubstr("peer #3 skipped"));
 }
 
 }  // namespace

@@ -1,0 +1,19 @@
+// The probe tests run in a network namespace of their own (plus a peer namespace they make):
+// both start empty and disappear with the test process, whatever the tests leave behind.
+#include <gtest/gtest.h>
+#include <sched.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+int main(int argc, char** argv) {
+    if (unshare(CLONE_NEWNET) != 0) {
+        std::fprintf(stderr, "unshare(CLONE_NEWNET): %s (these tests need root)\n",
+                     std::strerror(errno));
+        return 1;
+    }
+    std::system("ip link set lo up");
+    ::testing::InitGoogleTest(&argc, argv);
+    return RUN_ALL_TESTS();
+}
