@@ -1,8 +1,9 @@
 #include "nft_diff.hpp"
 
-#include <algorithm>
+#include <map>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 
 #include "nft_concat.hpp"
 #include "nft_expr.hpp"
@@ -101,30 +102,55 @@ bool usesAny(const Chain& c, const std::set<std::string>& sets) {
     return false;
 }
 
-// Sets that are deleted or re-created; adds their messages. Returns their names.
-std::set<std::string> diffSets(Phases& ph, const Target& target, const TableView& have,
-                               const TableView& want, uint32_t& setId) {
-    std::set<std::string> replaced;
-    for (auto& [name, s] : have.sets) {
-        auto w = want.sets.find(name);
-        if (w == want.sets.end() || !sameDefinition(s, w->second)) {
-            ph.setDels.push_back(delSet(target, name));
-            replaced.insert(name);
-        }
-    }
-    for (auto& [name, s] : want.sets) {
-        auto h = have.sets.find(name);
-        if (h == have.sets.end() || !sameDefinition(h->second, s)) {
-            ph.setAdds.push_back(newSet(target, s, setId++));
-            append(ph.setAdds, setElements(target, s, allElements(s), true));
-            continue;
-        }
+// Adds the messages of one set's change: `h` in the kernel, `w` desired (either may be null).
+// Returns true when the set is deleted or re-created.
+bool diffSet(Phases& ph, const Target& target, const Set* h, const Set* w, uint32_t& setId) {
+    bool replace = h && w && !sameDefinition(*h, *w);
+    if (h && (!w || replace))
+        ph.setDels.push_back(delSet(target, h->name));
+    if (w && (!h || replace)) {
+        ph.setAdds.push_back(newSet(target, *w, setId++));
+        append(ph.setAdds, setElements(target, *w, allElements(*w), true));
+    } else if (w) {
         // Element-level diff: deletions first, so a replaced interval never overlaps itself.
-        auto d = ElementSet::diff(h->second.elements, s.elements);
-        checkNoOverlap(s, d.added);
-        checkConcat(s, d.added);
-        append(ph.elemDels, setElements(target, s, std::move(d.removed), false));
-        append(ph.setAdds, setElements(target, s, std::move(d.added), true));
+        auto d = ElementSet::diff(h->elements, w->elements);
+        checkNoOverlap(*w, d.added);
+        checkConcat(*w, d.added);
+        append(ph.elemDels, setElements(target, *w, std::move(d.removed), false));
+        append(ph.setAdds, setElements(target, *w, std::move(d.added), true));
+    }
+    return h && (!w || replace);
+}
+
+template <typename V>
+const V* lookup(const std::map<std::string, V>& m, const std::string& name) {
+    auto it = m.find(name);
+    return it == m.end() ? nullptr : &it->second;
+}
+
+// Sets that are deleted or re-created; adds their messages. Returns their names. Sets are
+// visited in name order (a merge of the two maps), as the messages always were.
+std::set<std::string> diffSets(Phases& ph, const Target& target, const TableView& have,
+                               const TableView& want, uint32_t& setId, const ViewChanges* only) {
+    std::set<std::string> replaced;
+    auto visit = [&](const std::string& name) {
+        if (diffSet(ph, target, lookup(have.sets, name), lookup(want.sets, name), setId))
+            replaced.insert(name);
+    };
+    if (only) {
+        for (auto& name : only->sets)
+            visit(name);
+        return replaced;
+    }
+    auto h = have.sets.begin(), w = want.sets.begin();
+    while (h != have.sets.end() || w != want.sets.end()) {
+        bool takeH = w == want.sets.end() || (h != have.sets.end() && h->first <= w->first);
+        bool takeW = h == have.sets.end() || (w != want.sets.end() && w->first <= h->first);
+        visit(takeH ? h->first : w->first);
+        if (takeH)
+            ++h;
+        if (takeW)
+            ++w;
     }
     return replaced;
 }
@@ -133,13 +159,14 @@ std::set<std::string> diffSets(Phases& ph, const Target& target, const TableView
 
 std::vector<BatchMessage> diffTable(const Target& target, const std::string& owner,
                                     uint32_t adoptFlags, const TableView& have,
-                                    const TableView& want, const Table& t, uint32_t& setId) {
+                                    const TableView& want, const Table& t, uint32_t& setId,
+                                    const ViewChanges* only) {
     Phases ph;
     if (adoptFlags) {
         ph.head.push_back(newTable(target, owner, adoptFlags));
         ph.head.back().objects = 0;  // re-owning is not a change of the table
     }
-    auto replaced = diffSets(ph, target, have, want, setId);
+    auto replaced = diffSets(ph, target, have, want, setId, only);
     // Counters keep their values: only those that come or go are touched, and a gone one is
     // deleted after the rules that used it were flushed.
     for (auto& name : have.counters) {
@@ -150,16 +177,21 @@ std::vector<BatchMessage> diffTable(const Target& target, const std::string& own
         if (!have.counters.count(name))
             ph.chainAdds.push_back(newCounter(target, name));
     }
+    // A set being replaced must lose its users first (the kernel refuses to delete a set in
+    // use); they are the same rules as desired, since their hashes match. Rare: only then are
+    // the desired chains indexed and their rules searched for set names.
+    std::map<std::string_view, const Chain*> byName;
+    if (!replaced.empty()) {
+        for (auto& c : t.chains)
+            byName.emplace(c.name, &c);
+    }
     std::set<std::string> refill;  // chains whose rules are (re-)added
-    for (auto& [name, c] : have.chains) {
+    auto visit = [&](const std::string& name, const ChainView& c) {
         auto w = want.chains.find(name);
         bool gone = w == want.chains.end();
         bool baseChanged = !gone && w->second.base != c.base;
-        // A set being replaced must lose its users first (the kernel refuses to delete a set
-        // in use); they are the same rules as desired, since their hashes match.
-        auto desired =
-            std::find_if(t.chains.begin(), t.chains.end(), [&](auto& x) { return x.name == name; });
-        bool usesReplaced = desired != t.chains.end() && usesAny(*desired, replaced);
+        auto desired = byName.find(name);
+        bool usesReplaced = desired != byName.end() && usesAny(*desired->second, replaced);
         if (gone || baseChanged || usesReplaced || w->second.ruleHashes != c.ruleHashes) {
             if (!c.ruleHashes.empty())
                 ph.flushes.push_back(flushChain(target, name));
@@ -170,9 +202,20 @@ std::vector<BatchMessage> diffTable(const Target& target, const std::string& own
             ph.chainDels.push_back(delChain(target, name));
         if (baseChanged)
             ph.chainAdds.push_back(newChain(target, name, w->second));
+    };
+    // Chains equal on both sides need no visit, unless a replaced set may be used by one.
+    bool all = !only || !replaced.empty();
+    if (all) {
+        for (auto& [name, c] : have.chains)
+            visit(name, c);
+    } else {
+        for (auto& name : only->chains) {
+            if (auto* c = lookup(have.chains, name))
+                visit(name, *c);
+        }
     }
     for (auto& c : t.chains) {
-        if (!have.chains.count(c.name)) {
+        if ((all || only->chains.count(c.name)) && !have.chains.count(c.name)) {
             ph.chainAdds.push_back(newChain(target, c.name, want.chains.at(c.name)));
             refill.insert(c.name);
         }

@@ -19,6 +19,8 @@ using namespace nft;
 
 struct NftEngine::Cached {
     TableView view;
+    /// The DesiredView generation `view` equals (it was applied), 0 when read from the kernel.
+    uint64_t synced = 0;
 };
 
 namespace {
@@ -43,8 +45,8 @@ bool isWeft(const TableHeader& h) {
 /// One apply in the making: the batch, what it touches, the views it will cache.
 struct NftEngine::Plan {
     std::vector<BatchMessage> batch;
-    std::vector<std::string> touched;        ///< cache keys of tables the batch changes
-    std::map<std::string, TableView> views;  ///< desired views, computed once per apply
+    std::vector<std::string> touched;                 ///< cache keys of tables the batch changes
+    std::map<std::string, const DesiredView*> views;  ///< the desired tables' views, updated
     uint32_t setId = 1;
 };
 
@@ -114,7 +116,12 @@ std::string NftEngine::planTable(Plan& plan, const std::string& owner, const Tab
                "); refusing to take it over";
     }
     Target target{t.family, t.name};
-    TableView& want = plan.views[k] = viewOf(t);
+    auto& desiredView = desired_[k];
+    if (!desiredView)
+        desiredView = std::make_unique<DesiredView>();
+    desiredView->update(t);
+    plan.views[k] = desiredView.get();
+    const TableView& want = desiredView->view();
     std::vector<BatchMessage> msgs;
     uint32_t flags = tableFlags();
     try {
@@ -130,7 +137,12 @@ std::string NftEngine::planTable(Plan& plan, const std::string& owner, const Tab
             // A persistent table whose owner died (weftd restarted) is an orphan: re-owning it
             // is an update of the table's flags inside the same batch, not a change.
             uint32_t adopt = flags && !have->hasOwner ? flags : 0;
-            msgs = diffTable(target, owner, adopt, current(t.family, t.name), want, t, plan.setId);
+            // When the cache holds the previous desired view, only what changed since is
+            // compared; otherwise (read from the kernel, a failed or skipped apply) everything.
+            Cached& have = current(t.family, t.name);
+            bool synced = have.synced && have.synced + 1 == desiredView->generation();
+            msgs = diffTable(target, owner, adopt, have.view, want, t, plan.setId,
+                             synced ? &desiredView->changes() : nullptr);
         }
     } catch (const std::system_error&) {
         throw;  // reading the kernel failed: apply() decides
@@ -177,6 +189,7 @@ ApplyResult NftEngine::applyOnce(const std::string& owner,
         if (h.comment == ownerTag(owner) && !wanted) {
             plan.batch.push_back(delTable({h.family, h.name}));
             plan.touched.push_back(key(h.family, h.name));
+            desired_.erase(key(h.family, h.name));
         }
     }
     if (!result.errors.empty()) {
@@ -186,26 +199,50 @@ ApplyResult NftEngine::applyOnce(const std::string& owner,
     return send(plan);
 }
 
-// Sends the plan's batch; on success the cache holds the desired views, on failure it forgets
-// the touched tables (the kernel rolled back, but a reread is cheap and certain).
+// Sends the plan's batch. On failure the cache forgets the touched tables (the kernel rolled
+// back, but a reread is cheap and certain); on success it holds the desired views: patched
+// with what changed when it held the previous ones, copied otherwise.
 ApplyResult NftEngine::send(Plan& plan) {
     ApplyResult result;
     result.errors = sock_->sendBatch(plan.batch);
-    for (auto& k : plan.touched)
-        cache_.erase(k);
+    for (auto& k : plan.touched) {
+        if (!result.ok() || !plan.views.count(k))
+            cache_.erase(k);
+    }
     if (!result.ok())
         return result;
     for (auto& m : plan.batch)
         result.changes += m.objects;
-    for (auto& [k, view] : plan.views) {
-        auto c = std::make_unique<Cached>();
-        c->view = std::move(view);
-        cache_[k] = std::move(c);
+    for (auto& [k, desired] : plan.views) {
+        auto& c = cache_[k];
+        if (!c)
+            c = std::make_unique<Cached>();
+        const TableView& want = desired->view();
+        if (c->synced && c->synced + 1 == desired->generation()) {
+            for (auto& name : desired->changes().chains) {
+                auto w = want.chains.find(name);
+                if (w == want.chains.end())
+                    c->view.chains.erase(name);
+                else
+                    c->view.chains[name] = w->second;
+            }
+            for (auto& name : desired->changes().sets) {
+                auto w = want.sets.find(name);
+                if (w == want.sets.end())
+                    c->view.sets.erase(name);
+                else
+                    c->view.sets.insert_or_assign(name, w->second);
+            }
+            c->view.counters = want.counters;
+        } else {
+            c->view = want;
+        }
+        c->synced = desired->generation();
     }
     return result;
 }
 
-const TableView& NftEngine::current(TableFamily family, const std::string& name) {
+NftEngine::Cached& NftEngine::current(TableFamily family, const std::string& name) {
     auto k = key(family, name);
     auto it = cache_.find(k);
     if (it == cache_.end()) {
@@ -213,7 +250,7 @@ const TableView& NftEngine::current(TableFamily family, const std::string& name)
         c->view = readTable(*sock_, family, name);
         it = cache_.emplace(k, std::move(c)).first;
     }
-    return it->second->view;
+    return *it->second;
 }
 
 ApplyResult NftEngine::removeOwner(const std::string& owner) {
@@ -222,6 +259,7 @@ ApplyResult NftEngine::removeOwner(const std::string& owner) {
         if (h.comment == ownerTag(owner)) {
             plan.batch.push_back(delTable({h.family, h.name}));
             plan.touched.push_back(key(h.family, h.name));
+            desired_.erase(key(h.family, h.name));
         }
     }
     return send(plan);

@@ -17,6 +17,7 @@ namespace nft {
 class NftSocket;
 struct TableView;
 struct TableHeader;
+class DesiredView;
 }  // namespace nft
 
 struct RuleCounter {
@@ -41,8 +42,10 @@ struct RuleCounter {
 /// beside nft's comment TLV), so diffing and adoption compare hash lists, not bytecode.
 ///
 /// Knowledge: what the engine last applied is cached per table, so a reconcile that changes
-/// nothing costs a table-list dump and sends nothing. A cache miss (first apply, invalidate(),
-/// a failed batch) reads the table back from the kernel.
+/// nothing costs a table-list dump and sends nothing. The view of the last desired table is kept
+/// too, so an apply compares typed rules, hashes only those that changed, and, while the cache
+/// holds what was last applied, diffs only the chains and sets that changed since. A cache miss
+/// (first apply, invalidate(), a failed batch) reads the table back from the kernel.
 class NftEngine {
   public:
     struct Options {
@@ -86,12 +89,14 @@ class NftEngine {
                           const weft::nft::Table& t);
     ApplyResult applyOnce(const std::string& owner, const std::vector<weft::nft::Table>& desired);
     ApplyResult send(Plan& plan);
-    const nft::TableView& current(weft::nft::TableFamily family, const std::string& name);
+    Cached& current(weft::nft::TableFamily family, const std::string& name);
 
     Options options_;
     std::unique_ptr<nft::NftSocket> sock_;
     std::map<std::string, std::unique_ptr<Cached>> cache_;  ///< key: "family name"
-    std::optional<bool> persistSupported_;                  ///< probed on first use
+    /// Views of the last desired tables (same keys), so an apply hashes changed rules only.
+    std::map<std::string, std::unique_ptr<nft::DesiredView>> desired_;
+    std::optional<bool> persistSupported_;  ///< probed on first use
 };
 
 }  // namespace weft::kernel

@@ -126,21 +126,137 @@ bool sameDefinition(const Set& a, const Set& b) {
            a.timeout == b.timeout;
 }
 
+namespace {
+
+// Updates `hashes` to those of `rules`, taking the hash of each rule equal to the memo's at the
+// same position, and brings the memo up to date (copying only the rules that differ). True when
+// anything differed.
+bool rehash(std::vector<Rule>& memo, std::vector<uint64_t>& hashes,
+            const std::vector<Rule>& rules) {
+    bool changed = memo.size() != rules.size() || hashes.size() != rules.size();
+    size_t same = std::min(memo.size(), hashes.size());
+    memo.resize(rules.size());
+    hashes.resize(rules.size());
+    for (size_t i = 0; i < rules.size(); ++i) {
+        if (i < same && memo[i] == rules[i])
+            continue;
+        memo[i] = rules[i];
+        hashes[i] = ruleHash(rules[i]);
+        changed = true;
+    }
+    return changed;
+}
+
+}  // namespace
+
 TableView viewOf(const Table& t) {
     TableView v;
     v.family = t.family;
     v.name = t.name;
-    for (auto& s : t.sets) {
+    for (auto& s : t.sets)
         v.sets[s.name] = s;  // shares the elements' chunks
-    }
     v.counters.insert(t.counters.begin(), t.counters.end());
     for (auto& c : t.chains) {
         ChainView cv{c.base, {}};
+        cv.ruleHashes.reserve(c.rules.size());
         for (auto& r : c.rules)
             cv.ruleHashes.push_back(ruleHash(r));
         v.chains[c.name] = std::move(cv);
     }
     return v;
+}
+
+namespace {
+
+// Do `a` and `b` list the same names in the same order?
+template <typename A, typename B>
+bool sameNames(const std::vector<A>& a, const std::vector<B>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](auto& x, auto& y) { return x.name == y.name; });
+}
+
+}  // namespace
+
+void DesiredView::update(const Table& t) {
+    ++generation_;
+    changes_ = {};
+    if (view_.family != t.family || view_.name != t.name) {
+        // Another table (the engine keeps one view per table, so only the first time).
+        auto generation = generation_;
+        *this = DesiredView{};
+        generation_ = generation;
+        view_.family = t.family;
+        view_.name = t.name;
+    }
+    updateChains(t.chains);
+    updateSets(t.sets);
+    view_.counters = {t.counters.begin(), t.counters.end()};
+}
+
+void DesiredView::updateChains(const std::vector<weft::nft::Chain>& chains) {
+    if (sameNames(chains_, chains)) {
+        // The usual case: only chains whose base or rules differ touch the view.
+        for (size_t i = 0; i < chains.size(); ++i) {
+            auto& m = chains_[i];
+            auto& c = chains[i];
+            bool changed = rehash(m.rules, m.hashes, c.rules) || m.base != c.base;
+            if (!changed)
+                continue;
+            m.base = c.base;
+            view_.chains[c.name] = ChainView{m.base, m.hashes};
+            changes_.chains.insert(c.name);
+        }
+        return;
+    }
+    // Chains came, went or moved: match them by name and rebuild the view's chains.
+    std::map<std::string, Chain> old;
+    for (auto& m : chains_)
+        old.emplace(m.name, std::move(m));
+    chains_.clear();
+    view_.chains.clear();
+    for (auto& c : chains) {
+        auto it = old.find(c.name);
+        Chain m = it != old.end() ? std::move(it->second) : Chain{c.name, c.base, {}, {}};
+        bool fresh = it == old.end();
+        if (!fresh)
+            old.erase(it);
+        if (rehash(m.rules, m.hashes, c.rules) || m.base != c.base || fresh)
+            changes_.chains.insert(c.name);
+        m.base = c.base;
+        view_.chains[c.name] = ChainView{m.base, m.hashes};
+        chains_.push_back(std::move(m));
+    }
+    for (auto& [name, m] : old)
+        changes_.chains.insert(name);  // gone (or a duplicate name, diffed in full anyway)
+}
+
+void DesiredView::updateSets(const std::vector<weft::nft::Set>& sets) {
+    // Equal sets share their element chunks, so comparing them is cheap.
+    if (sameNames(sets_, sets)) {
+        for (size_t i = 0; i < sets.size(); ++i) {
+            if (sets_[i] == sets[i])
+                continue;
+            sets_[i] = sets[i];
+            view_.sets.insert_or_assign(sets[i].name, sets[i]);
+            changes_.sets.insert(sets[i].name);
+        }
+        return;
+    }
+    std::map<std::string, Set> old;
+    for (auto& s : sets_)
+        old.emplace(s.name, std::move(s));
+    view_.sets.clear();
+    for (auto& s : sets) {
+        auto it = old.find(s.name);
+        if (it == old.end() || it->second != s)
+            changes_.sets.insert(s.name);
+        if (it != old.end())
+            old.erase(it);
+        view_.sets.insert_or_assign(s.name, s);
+    }
+    for (auto& [name, s] : old)
+        changes_.sets.insert(name);
+    sets_ = sets;
 }
 
 }  // namespace weft::kernel::nft

@@ -67,4 +67,43 @@ bool sameDefinition(const weft::nft::Set& a, const weft::nft::Set& b);
 /// The comparable view of a desired table.
 TableView viewOf(const weft::nft::Table& t);
 
+/// Names of the chains and sets that one DesiredView::update() added, removed or changed.
+struct ViewChanges {
+    std::set<std::string> chains, sets;
+};
+
+/// The view of one table's desired state, kept across applies so that an apply costs what
+/// changed, not the table's size. ruleHash() is a pure function of the typed rule, so a rule
+/// equal to the one at the same position last time keeps its hash; comparing typed rules costs
+/// far less than building their text. Chains and sets are compared by position while the
+/// table lists the same names in the same order (the usual case: a plugin rebuilds its table
+/// the same way), by name otherwise. The view says nothing about the kernel: it stays valid
+/// across a failed batch or an invalidate().
+class DesiredView {
+  public:
+    /// Brings the view to viewOf(t): hashes only rules that differ from the last update's, and
+    /// records in changes() what differs from it (everything, the first time).
+    void update(const weft::nft::Table& t);
+    const TableView& view() const { return view_; }
+    const ViewChanges& changes() const { return changes_; }
+    /// Counts the updates: "the view as of update N" names a state of it.
+    uint64_t generation() const { return generation_; }
+
+  private:
+    struct Chain {
+        std::string name;
+        std::optional<weft::nft::BaseChain> base;
+        std::vector<weft::nft::Rule> rules;  ///< copies of the rules last hashed
+        std::vector<uint64_t> hashes;        ///< theirs, position by position
+    };
+    void updateChains(const std::vector<weft::nft::Chain>& chains);
+    void updateSets(const std::vector<weft::nft::Set>& sets);
+
+    TableView view_;
+    std::vector<Chain> chains_;         ///< the last desired chains, in their order
+    std::vector<weft::nft::Set> sets_;  ///< the last desired sets (sharing element chunks)
+    ViewChanges changes_;
+    uint64_t generation_ = 0;
+};
+
 }  // namespace weft::kernel::nft
