@@ -476,7 +476,7 @@ struct WireguardLink {
     WireguardBackend backend = WireguardBackend::Auto;
     std::string wireguardGo = "wireguard-go";  ///< userspace implementation to run
     std::string privateKey;                    ///< base64 (never logged)
-    uint16_t listenPort = 0;
+    uint16_t listenPort = 0;  ///< 0: any port, picked once when the link is created
     uint32_t fwmark = 0;
     unsigned mtu = 1420;
     std::vector<InterfaceAddress> addresses;

@@ -52,7 +52,9 @@ DeviceChange diffDevice(const DeviceState& have, const WireguardLink& want) {
     DeviceChange c;
     if (have.privateKey != want.privateKey)
         c.privateKey = want.privateKey;
-    if (have.listenPort != want.listenPort)
+    // 0 asks for any port: the one the device picked stays (setting 0 again would make it
+    // rebind to a new random port on every reconcile).
+    if (want.listenPort != 0 && have.listenPort != want.listenPort)
         c.listenPort = want.listenPort;
     if (have.fwmark != want.fwmark)
         c.fwmark = want.fwmark;

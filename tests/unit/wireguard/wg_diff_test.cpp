@@ -146,6 +146,14 @@ TEST(WgDiff, DeviceKeyPortAndFwmark) {
     EXPECT_EQ(c.changedPeers(), 0u);
 }
 
+TEST(WgDiff, PortZeroKeepsThePortTheDevicePicked) {
+    auto want = link(1);
+    want.listenPort = 0;  // any port
+    auto have = stateOf(want);
+    have.listenPort = 40123;  // what the device picked
+    EXPECT_TRUE(diffDevice(have, want).empty());
+}
+
 TEST(WgDiff, APeerListedTwiceCountsOnce) {
     auto want = link(2);
     want.peers.push_back(want.peers[0]);
