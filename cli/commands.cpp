@@ -198,6 +198,69 @@ int cmdRoutes(BusClient& bus, const Options& o) {
     return 0;
 }
 
+// A byte counter for a table cell: "-" when absent or not a number.
+static std::string bytesCell(const std::string& v) {
+    try {
+        return v.empty() ? "-" : humanBytes(std::stoull(v));
+    } catch (const std::exception&) {
+        return "-";
+    }
+}
+
+int cmdEgress(BusClient& bus, const Options& o) {
+    Json d = Json::parse(bus.describePlugin("vpn-egress"));
+    if (o.json) {
+        printJson(d);
+        return 0;
+    }
+    auto status = d.find("status");
+    if (status == d.end() || !status->is_object()) {
+        // Not started (or failed): its Describe has no status, say why.
+        std::fprintf(stderr, "weftctl: vpn-egress is %s%s\n", str(d, "state").c_str(),
+                     str(d, "lastError").empty() ? "" : (": " + str(d, "lastError")).c_str());
+        return 1;
+    }
+    const Json& s = *status;
+    if (str(d, "state") != "running") {
+        std::printf("vpn-egress is %s%s\n\n", colourState(str(d, "state")).c_str(),
+                    str(d, "lastError").empty() ? "" : (": " + str(d, "lastError")).c_str());
+    }
+    std::vector<std::vector<std::string>> rows{
+        {"NAME", "INTERFACE", "STATE", "WEIGHT", "BUCKETS", "FLOWS", "RX", "TX", "HISTORY"}};
+    for (auto& g : arrayIn(s, "gateways")) {
+        // rx/tx are only counted for the tunnels weft creates.
+        bool counted = str(g, "managed") != "no";
+        rows.push_back({str(g, "name"), str(g, "interface"), colourState(str(g, "state")),
+                        str(g, "weight"), str(g, "buckets"), str(g, "flows"),
+                        counted ? bytesCell(str(g, "rx")) : "-",
+                        counted ? bytesCell(str(g, "tx")) : "-", str(g, "history")});
+    }
+    printTable(rows);
+    std::string mark = str(s, "mark");  // "0x0/MASK": the bits the gateways' marks use
+    if (auto slash = mark.find('/'); slash != std::string::npos)
+        mark = mark.substr(slash + 1);
+    std::printf("\n%s buckets, hash seed %s, mark mask %s, kill switch %s",
+                str(s, "buckets").c_str(), str(s, "hashSeed").c_str(), mark.c_str(),
+                str(s, "killSwitch") == "true" ? "on" : "off");
+    if (s.contains("killSwitchRejected"))
+        std::printf(" (%s packets rejected)", str(s, "killSwitchRejected").c_str());
+    std::printf("\n");
+    for (auto& g : arrayIn(s, "gateways")) {
+        if (!str(g, "lastError").empty() && str(g, "state") != "up")
+            std::printf("%s: %s\n", str(g, "name").c_str(), str(g, "lastError").c_str());
+    }
+    std::vector<std::vector<std::string>> forwards{{"FORWARD", "GATEWAY", "PROTO", "PORT", "TO"}};
+    for (auto& f : arrayIn(s, "portForwards")) {
+        forwards.push_back(
+            {str(f, "name"), str(f, "gateway"), str(f, "protocol"), str(f, "port"), str(f, "to")});
+    }
+    if (forwards.size() > 1) {
+        std::printf("\n");
+        printTable(forwards);
+    }
+    return 0;
+}
+
 int cmdExemptions(BusClient& bus, const Options& o) {
     Json d = Json::parse(bus.describePlugin("exemption-rules"));
     if (o.json) {

@@ -21,5 +21,6 @@ int cmdFlush(BusClient& bus, const Options& o);
 int cmdMesh(BusClient& bus, const Options& o);
 int cmdRoutes(BusClient& bus, const Options& o);
 int cmdExemptions(BusClient& bus, const Options& o);
+int cmdEgress(BusClient& bus, const Options& o);
 
 }  // namespace weftctl

@@ -22,6 +22,7 @@ void usage(FILE* out) {
         "  mesh | peers        WireGuard mesh peers: state, endpoint, handshake, traffic\n"
         "  routes              fwmark-routing policies, rules and counters\n"
         "  exemptions          exemption-rules and the ip rules they produced\n"
+        "  egress              vpn-egress gateways: state, buckets, flows, traffic; port forwards\n"
         "  reload              re-read all configuration (all-or-nothing)\n"
         "  flush               remove every kernel object weft owns\n\n"
         "Options:\n"
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
     const std::map<std::string, std::function<int(BusClient&, const Options&)>> commands{
         {"status", cmdStatus}, {"plugins", cmdPlugins}, {"describe", cmdDescribe},
         {"reload", cmdReload}, {"flush", cmdFlush},     {"mesh", cmdMesh},
-        {"peers", cmdMesh},    {"routes", cmdRoutes},   {"exemptions", cmdExemptions}};
+        {"peers", cmdMesh},    {"routes", cmdRoutes},   {"exemptions", cmdExemptions},
+        {"egress", cmdEgress}};
     auto it = commands.find(command);
     if (it == commands.end()) {
         std::fprintf(stderr, "weftctl: unknown command '%s' (see weftctl --help)\n",

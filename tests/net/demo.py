@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The README demo: a three-host WireGuard mesh with fwmark steering, in network namespaces."""
+"""The README demo: a three-host WireGuard mesh with fwmark steering, then vpn-egress's failover,
+in network namespaces."""
 import os
 import sys
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import Testbed, clear_leftovers  # noqa: E402
 from harness.mesh import form_mesh  # noqa: E402
+from demo_egress import egress_scene  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +51,10 @@ def main():
         print(f"\n{len(pk)} packets, all WireGuard UDP 51820: {'yes' if ok else 'NO'}")
         if keep:
             print("\n" + tb.describe_entry())
+    if keep:
         return 0 if ok else 1
+    egress_ok = egress_scene(banner, build, ROOT)
+    return 0 if ok and egress_ok else 1
 
 
 if __name__ == "__main__":

@@ -15,13 +15,34 @@ from .proc import delete_netns, netns_list, run
 PREFIX = "weftt"
 
 
+def _bed(name):
+    """The testbed prefix ("weftt-1a2b3c") of one of its namespaces or temporary directories."""
+    return "-".join(name.split("-")[:2])
+
+
+def _alive(tmp_dir):
+    """True if the testbed of `tmp_dir` still runs: its owner process (not us) is alive."""
+    try:
+        pid = int((tmp_dir / "owner").read_text())
+        if pid == os.getpid():
+            return False
+        os.kill(pid, 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 def clear_leftovers():
-    """Removes namespaces (and everything running in them) left by earlier runs: ours only."""
+    """Removes namespaces (and everything running in them) left by earlier runs: ours only.
+    A testbed whose owner process still runs (another test running meanwhile) is left alone."""
+    tmp = Path(tempfile.gettempdir())
+    live = {_bed(d.name) for d in tmp.glob(PREFIX + "-*") if _alive(d)}
     for ns in netns_list():
-        if ns.startswith(PREFIX + "-"):
+        if ns.startswith(PREFIX + "-") and _bed(ns) not in live:
             delete_netns(ns)
-    for d in Path(tempfile.gettempdir()).glob(PREFIX + "-*"):
-        shutil.rmtree(d, ignore_errors=True)
+    for d in tmp.glob(PREFIX + "-*"):
+        if _bed(d.name) not in live:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 class Testbed:
@@ -43,6 +64,7 @@ class Testbed:
         clear_leftovers()
         self.tmp = tempfile.mkdtemp(prefix=self.prefix + "-")
         os.chmod(self.tmp, 0o755)
+        (Path(self.tmp) / "owner").write_text(str(os.getpid()))
         atexit.register(self.close)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)

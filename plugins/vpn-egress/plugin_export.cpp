@@ -1,0 +1,3 @@
+#include "egress_plugin.hpp"
+
+WEFT_PLUGIN(weft::egress::EgressPlugin)
