@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "bus_text.hpp"
 #include "kernel/rtnl/sysctl.hpp"
 #include "lease_check.hpp"
 #include "log.hpp"
@@ -113,15 +114,15 @@ void Daemon::reconcileOne(PluginSlot& slot) {
     try {
         desired = slot.plugin->desiredState();
     } catch (const std::exception& e) {
-        logMessage(LogLevel::Error, slot.name, std::string("desired state failed: ") + e.what());
-        slot.fail(e.what());
+        std::string why = errorReport(e);
+        logMessage(LogLevel::Error, slot.name, "desired state failed: " + why);
+        slot.fail(why);
         return;
     }
     auto violations = leaseViolations(slot.lease, desired);
     if (!violations.empty()) {
-        std::string msg = "desired state leaves the lease: " + violations.front();
-        for (size_t i = 1; i < violations.size(); ++i)
-            msg += "; " + violations[i];
+        std::string msg =
+            busText("desired state leaves the lease: " + joinLimited(violations, "; "));
         logMessage(LogLevel::Error, slot.name, msg);
         slot.fail(msg);
         return;
@@ -129,9 +130,7 @@ void Daemon::reconcileOne(PluginSlot& slot) {
     unsigned changes = 0;
     auto errors = reconciler_->apply(slot.name, slot.lease, desired, changes);
     if (!errors.empty()) {
-        std::string msg = errors.front();
-        for (size_t i = 1; i < errors.size(); ++i)
-            msg += "; " + errors[i];
+        std::string msg = busText(joinLimited(errors, "; "));
         logMessage(LogLevel::Error, slot.name, "apply failed: " + msg);
         slot.fail(msg);
         return;
@@ -186,10 +185,7 @@ void Daemon::flush() {
     setState("flushed");
     logMessage(LogLevel::Notice, {}, "flushed every kernel object weft owns; reload to re-apply");
     if (!errors.empty()) {
-        std::string msg;
-        for (auto& e : errors)
-            msg += (msg.empty() ? "" : "; ") + e;
-        throw std::runtime_error("flush incomplete: " + msg);
+        throw std::runtime_error("flush incomplete: " + joinLimited(errors, "; "));
     }
 }
 

@@ -26,6 +26,10 @@
 
 namespace weft {
 
+/// What an error says, made fit for LastError, a log entry and a D-Bus reply: the errors of
+/// a ConfigException capped (see config::limitErrors), any text valid UTF-8 and bounded.
+std::string errorReport(const std::exception& e);
+
 struct DaemonOptions {
     std::filesystem::path root;                          ///< --root: prefixes config search path
     std::vector<std::filesystem::path> extraPluginDirs;  ///< --plugin-dir

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "config/error_limit.hpp"
+
 namespace weft {
 
 Schema daemonSchema() {
@@ -46,8 +48,10 @@ DaemonSettings daemonSettings(const Config& config) {
     s.flushOnStop = d->boolean("FlushOnStop", false);
     s.nftOwnerFlag = d->boolean("NftablesOwnerFlag", true);
     s.resyncInterval = d->duration("ResyncInterval", s.resyncInterval);
-    if (!errors.empty())
+    if (!errors.empty()) {
+        config::limitErrors(errors);
         throw ConfigException(errors);
+    }
     return s;
 }
 

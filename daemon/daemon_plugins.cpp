@@ -3,11 +3,25 @@
 
 #include <set>
 
+#include "bus_text.hpp"
+#include "config/error_limit.hpp"
 #include "daemon.hpp"
 #include "lease_check.hpp"
 #include "log.hpp"
 
 namespace weft {
+
+std::string errorReport(const std::exception& e) {
+    if (auto* ce = dynamic_cast<const ConfigException*>(&e)) {
+        auto errors = ce->errors();
+        config::limitErrors(errors);
+        std::string text;
+        for (auto& err : errors)
+            text += (text.empty() ? "" : "\n") + err.str();
+        return busText(text);
+    }
+    return busText(e.what());
+}
 
 config::SearchPath Daemon::searchPath() const {
     config::SearchPath p;
@@ -37,9 +51,10 @@ std::unique_ptr<PluginSlot> Daemon::makeSlot(const std::string& name) {
             throw PluginLoadError("library " + name + ".so calls itself " + slot->info.name);
         }
     } catch (const std::exception& e) {
-        logMessage(LogLevel::Error, name, e.what());
+        std::string why = errorReport(e);
+        logMessage(LogLevel::Error, name, why);
         slot->plugin.reset();
-        slot->fail(e.what());
+        slot->fail(why);
     }
     makeObject(*slot);
     return slot;
@@ -49,7 +64,7 @@ void Daemon::makeObject(PluginSlot& slot) {
     PluginSlot* raw = &slot;
     PluginView view{[raw] { return raw->name; }, [raw] { return raw->info.version; },
                     [raw] { return raw->state; }, [raw] { return raw->lastError; },
-                    [this, raw] { return describeSlot(*raw).dump(); }};
+                    [this, raw] { return jsonText(describeSlot(*raw)); }};
     slot.object.reset();
     slot.object = std::make_unique<PluginObject>(bus_->connection(), slot.name,
                                                  slot.info.busInterface, std::move(view));
@@ -67,8 +82,9 @@ void Daemon::configureSlot(PluginSlot& slot) {
         slot.plugin->configure(cfg);
         slot.config = std::move(cfg);
     } catch (const std::exception& e) {
-        logMessage(LogLevel::Error, slot.name, std::string("invalid configuration:\n") + e.what());
-        slot.fail(e.what());
+        std::string why = errorReport(e);
+        logMessage(LogLevel::Error, slot.name, "invalid configuration:\n" + why);
+        slot.fail(why);
     }
 }
 
@@ -106,15 +122,16 @@ void Daemon::startSlot(PluginSlot& slot) {
             slot.started = true;
             slot.ok();
         } catch (const std::exception& e) {
-            logMessage(LogLevel::Error, slot.name, std::string("start failed: ") + e.what());
-            slot.fail(e.what());
+            std::string why = errorReport(e);
+            logMessage(LogLevel::Error, slot.name, "start failed: " + why);
+            slot.fail(why);
         }
     }
     if (slot.object && !slot.object->published()) {
         try {
             slot.object->publish();
         } catch (const std::exception& e) {
-            logMessage(LogLevel::Error, slot.name, std::string("D-Bus object: ") + e.what());
+            logMessage(LogLevel::Error, slot.name, "D-Bus object: " + errorReport(e));
         }
     }
 }
@@ -169,9 +186,11 @@ std::vector<ConfigError> Daemon::stageReload(
             leases[name] = slot->plugin->lease(cfg);
             configs.emplace(name, std::move(cfg));
         } catch (const ConfigException& e) {
-            errors.insert(errors.end(), e.errors().begin(), e.errors().end());
+            auto found = e.errors();  // a plugin's validate() may find any number
+            config::limitErrors(found);
+            errors.insert(errors.end(), found.begin(), found.end());
         } catch (const std::exception& e) {
-            errors.push_back(plainError(name + ".conf", e.what()));
+            errors.push_back(plainError(name + ".conf", errorReport(e)));
         }
     }
     for (auto a = leases.begin(); a != leases.end(); ++a) {
@@ -205,6 +224,7 @@ void Daemon::reload() {
         errors = e.errors();
     }
     if (!errors.empty()) {
+        config::limitErrors(errors);  // the reply must stay far below the bus's message limit
         for (auto& e : errors)
             logMessage(LogLevel::Error, {}, "reload refused: " + e.str());
         fresh.clear();

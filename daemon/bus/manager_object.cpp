@@ -1,5 +1,6 @@
 #include "manager_object.hpp"
 
+#include "../bus_text.hpp"
 #include "privilege.hpp"
 #include "weft/config.hpp"
 #include "weft_build_config.h"
@@ -20,7 +21,8 @@ void ManagerObject::announceState() {
                                             {"State"});
 }
 
-// Turns the daemon's exceptions into named D-Bus errors with a human message.
+// Turns the daemon's exceptions into named D-Bus errors with a human message. The message
+// is made fit for the bus: a reply sd-bus cannot build is never sent, the caller hangs.
 template <typename Fn>
 static auto guarded(Fn&& fn) {
     try {
@@ -28,9 +30,9 @@ static auto guarded(Fn&& fn) {
     } catch (const sdbus::Error&) {
         throw;
     } catch (const ConfigException& e) {
-        throw sdbus::Error("org.weft.Weft1.Error.InvalidConfig", e.what());
+        throw sdbus::Error("org.weft.Weft1.Error.InvalidConfig", busText(e.what()));
     } catch (const std::exception& e) {
-        throw sdbus::Error("org.weft.Weft1.Error.Failed", e.what());
+        throw sdbus::Error("org.weft.Weft1.Error.Failed", busText(e.what()));
     }
 }
 
@@ -56,7 +58,10 @@ ManagerObject::ListPlugins() {
 }
 
 std::string ManagerObject::Describe() {
-    return guarded([&] { return api_.describe(); });
+    return guarded([&] {
+        std::string text = api_.describe();
+        return isValidUtf8(text) ? text : escapeInvalidUtf8(text);  // never cut: it is JSON
+    });
 }
 
 std::string ManagerObject::Version() {

@@ -44,7 +44,8 @@ void PluginObject::announceState() {
 }
 
 std::string PluginObject::Describe() {
-    return view_.describe();
+    std::string text = view_.describe();
+    return isValidUtf8(text) ? text : escapeInvalidUtf8(text);  // never cut: it is JSON
 }
 
 void PluginObject::requireOpen(const std::string& what) const {
@@ -86,11 +87,11 @@ void PluginObject::addMethod(const std::string& name, std::vector<BusArg> in,
         try {
             results = handler(args);
         } catch (const BusError& e) {
-            throw sdbus::Error("org.weft.Weft1.Error." + e.name(), e.what());
+            throw sdbus::Error("org.weft.Weft1.Error." + e.name(), busText(e.what()));
         } catch (const sdbus::Error&) {
             throw;
         } catch (const std::exception& e) {
-            throw sdbus::Error("org.weft.Weft1.Error.Failed", e.what());
+            throw sdbus::Error("org.weft.Weft1.Error.Failed", busText(e.what()));
         }
         if (results.size() != out.size()) {
             throw sdbus::Error("org.weft.Weft1.Error.Failed", "plugin returned wrong arity");

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "../bus_text.hpp"
 #include "plugin_adaptor.h"
 #include "weft/plugin.hpp"
 
@@ -44,10 +45,11 @@ class PluginObject final
     void emitPropertiesChanged(const std::vector<std::string>& names) override;
 
   private:
-    std::string Name() override { return view_.name(); }
-    std::string Version() override { return view_.version(); }
-    std::string State() override { return view_.state(); }
-    std::string LastError() override { return view_.lastError(); }
+    // Through busText: a string sd-bus cannot send fails the whole reply.
+    std::string Name() override { return busText(view_.name()); }
+    std::string Version() override { return busText(view_.version()); }
+    std::string State() override { return busText(view_.state()); }
+    std::string LastError() override { return busText(view_.lastError()); }
     std::string Describe() override;
     void requireOpen(const std::string& what) const;
 

@@ -1,12 +1,10 @@
 #include "config_loader.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
-#include <fcntl.h>
-#include <unistd.h>
-
+#include "../bus_text.hpp"
+#include "error_limit.hpp"
+#include "file_reader.hpp"
 #include "ini_reader.hpp"
 #include "schema_validator.hpp"
 
@@ -30,34 +28,18 @@ void sortErrors(std::vector<ConfigError>& errors, const Texts& texts) {
 Config parseAll(const Texts& texts, const Schema& schema, const std::string& mainName,
                 std::vector<ConfigError> errors) {
     std::vector<std::pair<std::string, RawFile>> files;
-    for (auto& [name, text] : texts)
+    size_t unreported = 0;
+    for (auto& [name, text] : texts) {
         files.emplace_back(name, readIni(text, name, errors));
+        unreported += files.back().second.unreportedErrors;
+    }
     Config config = mergeAndValidate(files, schema, mainName, errors);
     if (!errors.empty()) {
         sortErrors(errors, texts);
+        limitErrors(errors, unreported);
         throw ConfigException(std::move(errors));
     }
     return config;
-}
-
-// The whole file; on failure `why` says why (EISDIR, EACCES, ...).
-bool readFile(const fs::path& p, std::string& out, std::string& why) {
-    struct Fd {
-        int fd;
-        ~Fd() {
-            if (fd >= 0)
-                ::close(fd);
-        }
-    } f{::open(p.c_str(), O_RDONLY | O_CLOEXEC)};
-    char buf[8192];
-    ssize_t n = 0;
-    while (f.fd >= 0 && (n = ::read(f.fd, buf, sizeof buf)) > 0)
-        out.append(buf, size_t(n));
-    if (f.fd < 0 || n < 0) {
-        why = std::string("cannot read file: ") + std::strerror(errno);
-        return false;
-    }
-    return true;
 }
 
 }  // namespace
@@ -76,10 +58,15 @@ Config load(const SearchPath& sp, const std::string& name, const Schema& schema)
     auto files = findFiles(sp, name);
     for (auto& p : files) {
         std::string text, why;
-        if (readFile(p, text, why))
+        if (!isValidUtf8(p.string())) {
+            // Its name would appear in every message about it, and messages go over D-Bus.
+            errors.push_back(ConfigError{Location{escapeInvalidUtf8(p.string()), 0}, "", "",
+                                         "file name is not valid UTF-8; rename the file"});
+        } else if (readConfigFile(p, text, why)) {
             texts.emplace_back(p.string(), std::move(text));
-        else
+        } else {
             errors.push_back(ConfigError{Location{p.string(), 0}, "", "", why});
+        }
     }
     bool hasMain = !files.empty() && files.front().filename() == name + ".conf" &&
                    files.front().parent_path().filename() != name + ".conf.d";

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "../bus_text.hpp"
 #include "line_source.hpp"
 
 namespace weft::config {
@@ -58,12 +59,23 @@ class Reader {
     Location here() const { return Location{file_, current_.line}; }
 
     void error(const std::string& key, const std::string& reason) {
+        // One past the report's limit, so the summary can name where the unlisted ones begin.
+        if (reported_ > kMaxReportedErrors) {
+            ++out_.unreportedErrors;
+            return;
+        }
+        ++reported_;
         errors_.push_back(ConfigError{here(), header_, key, reason});
     }
 
     std::string feed(const std::string& l) {
-        if (hasControlCharacter(l)) {
-            error("", "line contains a control character");
+        const char* refused = hasControlCharacter(l) ? "line contains a control character"
+                              : !isValidUtf8(l)      ? "line is not valid UTF-8"
+                                                     : nullptr;
+        if (refused) {
+            if (l.front() == '[')
+                refuseSection();
+            error("", refused);
             return {};
         }
         if (l.front() == '[')
@@ -71,10 +83,16 @@ class Reader {
         return keyValue(l);
     }
 
-    std::string sectionHeader(const std::string& l) {
+    // A header line starts a section even when refused: its lines must not land in the
+    // section before it.
+    void refuseSection() {
         sawHeader_ = true;
-        inSection_ = false;  // until this header proves valid: drop its lines silently
+        inSection_ = false;  // until a header proves valid: drop its lines silently
         header_.clear();
+    }
+
+    std::string sectionHeader(const std::string& l) {
+        refuseSection();
         std::string inner = trim(std::string_view(l).substr(1, l.size() - 1));
         if (!inner.empty() && inner.back() == ']')
             inner = trim(std::string_view(inner).substr(0, inner.size() - 1));
@@ -137,6 +155,7 @@ class Reader {
     std::string header_;      // of the current section, for messages
     bool sawHeader_ = false;  // any section header, even a refused one
     bool inSection_ = false;  // the current section header was accepted
+    size_t reported_ = 0;     // errors stored for this file
 };
 
 char* readLine(char* buf, int size, void* stream) {

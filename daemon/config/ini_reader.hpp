@@ -34,14 +34,19 @@ struct RawAssignment {
 struct RawFile {
     std::vector<RawSection> sections;
     std::vector<RawAssignment> assignments;
+    /// Syntax errors past the first kMaxReportedErrors + 1 of the file: counted, not stored, so
+    /// a file of garbage costs no memory per line (see error_limit.hpp).
+    size_t unreportedErrors = 0;
 };
 
 /// inih's line buffer is 200 bytes including the terminating NUL: the longest line we can
 /// hand it.
 constexpr size_t kMaxLine = 199;
 
-/// Parses `text` (named `file` in messages). Syntax errors are appended to `errors`; lines
-/// with errors are left out of the result, so they cause no follow-up errors.
+/// Parses `text` (named `file` in messages). Syntax errors are appended to `errors` (at most
+/// kMaxReportedErrors + 1 per file, the rest counted in RawFile::unreportedErrors); lines with
+/// errors are left out of the result, so they cause no follow-up errors. A line that is not
+/// valid UTF-8 is an error: every name and value may end up on D-Bus.
 RawFile readIni(std::string_view text, const std::string& file, std::vector<ConfigError>& errors);
 
 }  // namespace weft::config
