@@ -16,9 +16,14 @@ std::string ConfigError::str() const {
 }
 
 static std::string joinErrors(const std::vector<ConfigError>& errors) {
+    // Appended piece by piece: `"\n" + e.str()` (literal + temporary) trips g++ 12's bogus
+    // -Wrestrict at -O3 (GCC bug 105651).
     std::string s;
-    for (auto& e : errors)
-        s += (s.empty() ? "" : "\n") + e.str();
+    for (auto& e : errors) {
+        if (!s.empty())
+            s += '\n';
+        s += e.str();
+    }
     return s;
 }
 
@@ -41,9 +46,18 @@ std::string Mark::str() const {
 }
 
 std::string Endpoint::str() const {
-    if (address.family == Family::V6)
-        return "[" + address.str() + "]:" + std::to_string(port);
-    return address.str() + ":" + std::to_string(port);
+    // Built by appending, not `"[" + address.str()`: see joinErrors.
+    std::string s;
+    if (address.family == Family::V6) {
+        s += '[';
+        s += address.str();
+        s += ']';
+    } else {
+        s = address.str();
+    }
+    s += ':';
+    s += std::to_string(port);
+    return s;
 }
 
 std::optional<Endpoint> Endpoint::parse(std::string_view text) {

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 int main(int argc, char** argv) {
@@ -13,7 +14,10 @@ int main(int argc, char** argv) {
                      std::strerror(errno));
         return 1;
     }
-    std::system("ip link set lo up");
+    if (std::system("ip link set lo up") != 0) {
+        std::fprintf(stderr, "cannot bring up lo in the test namespace\n");
+        return 1;
+    }
     ::testing::InitGoogleTest(&argc, argv);
     return RUN_ALL_TESTS();
 }
