@@ -24,7 +24,7 @@ void usage(FILE* out) {
         "  exemptions          exemption-rules and the ip rules they produced\n"
         "  egress              vpn-egress gateways: state, buckets, flows, traffic; port forwards\n"
         "  reload              re-read all configuration (all-or-nothing)\n"
-        "  flush               remove every kernel object weft owns\n\n"
+        "  flush               remove what weft's record says it owns (its leases)\n\n"
         "Options:\n"
         "  --json              machine-readable output (read commands)\n"
         "  -h --help           show this help\n"

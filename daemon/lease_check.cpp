@@ -62,6 +62,15 @@ std::vector<std::string> leaseConflicts(const std::string& nameA, const Lease& a
     return out;
 }
 
+std::vector<ConfigError> leaseConflictErrors(const std::string& nameA, const Lease& a,
+                                             const std::string& nameB, const Lease& b,
+                                             const Location& where) {
+    std::vector<ConfigError> out;
+    for (auto& c : leaseConflicts(nameA, a, nameB, b))
+        out.push_back(ConfigError{where, "Daemon", "Plugins", c});
+    return out;
+}
+
 uint32_t markBitsWritten(const DesiredState& state) {
     uint32_t bits = 0;
     for (auto& t : state.tables) {

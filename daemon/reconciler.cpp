@@ -185,15 +185,14 @@ std::vector<std::string> Reconciler::remove(const std::string& plugin) {
 }
 
 std::vector<std::string> Reconciler::flushAll() {
+    // Only what the record says: routes in a recorded plugin's tables, rules in its priority
+    // range, its tables and links. weft's protocol number or a "weft:<plugin>" comment on
+    // anything else proves nothing (another tool may use either) and is never swept.
     std::vector<std::string> errors;
-    unsigned changes = 0;
     for (auto& name : recordedPlugins()) {
         auto e = remove(name);
         errors.insert(errors.end(), e.begin(), e.end());
     }
-    take(k_.routes->removeAll(), "routes/rules", errors, changes);
-    for (auto& owner : k_.nft->owners())
-        take(k_.nft->removeOwner(owner), "nftables", errors, changes);
     return errors;
 }
 

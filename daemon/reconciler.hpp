@@ -39,7 +39,8 @@ class Reconciler {
                                    const DesiredState& state, unsigned& changes);
     /// Removes everything the record says `plugin` owns.
     std::vector<std::string> remove(const std::string& plugin);
-    /// Removes everything weft owns: every recorded plugin, then any weft-tagged leftovers.
+    /// Removes everything weft owns, i.e. what the record holds for every plugin; nothing
+    /// outside the recorded leases, whatever protocol or comment it carries.
     std::vector<std::string> flushAll();
     /// Plugins the record knows (applied by this or an earlier weftd).
     std::vector<std::string> recordedPlugins() const;

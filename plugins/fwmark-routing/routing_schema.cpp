@@ -55,7 +55,8 @@ SectionSpec routeSection() {
                4294967295),
          key("Mark", ValueType::Mark, "0x51821/0x51821",
              "mark written (only the bits of its mask) and looked up"),
-         key("SkipMark", ValueType::Mark, {}, "packets with this mark are never steered"),
+         key("SkipMark", ValueType::Mark, kMeshFirewallMark,
+             "packets with all these bits set (WireGuard's own) are never steered"),
          range(key("Priority", ValueType::Int, prio, "ip rule priority"), kPriorityFirst,
                kPriorityLast),
          required(repeated(

@@ -16,6 +16,10 @@ inline constexpr const char* kSrcValidMark = "net.ipv4.conf.all.src_valid_mark";
 /// Written only with [Routing] LooseReversePath=yes.
 inline constexpr const char* kRpFilter = "net.ipv4.conf.all.rp_filter";
 
+/// SkipMark='s default: wireguard-mesh's default FirewallMark, under its own bits. WireGuard's
+/// own packets are then never steered, even when a policy leaves SkipMark= out.
+inline constexpr const char* kMeshFirewallMark = "0x51820";
+
 /// [Routing] (global) and [Route NAME] (one per steering policy).
 Schema routingSchema();
 

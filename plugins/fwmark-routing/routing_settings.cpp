@@ -11,13 +11,26 @@ std::string familyName(Family f) {
     return f == Family::V4 ? "IPv4" : "IPv6";
 }
 
+// WireGuard writes its FirewallMark as the whole mark word, and another manager may add bits
+// of its own afterwards: a bare SkipMark therefore means "all of these bits are set" (its own
+// bits are its mask), never "the word equals this value". value/mask is used as written.
+std::optional<Mark> readSkipMark(const Section& s) {
+    const Setting* setting = s.find("SkipMark");
+    if (!setting)
+        return std::nullopt;
+    Mark m = std::get<Mark>(setting->value);
+    if (setting->text.find('/') == std::string::npos)
+        m.mask = m.value;
+    return m;
+}
+
 Policy readPolicy(const Section& s) {
     Policy p;
     p.name = s.id;
     p.interface = s.str("Interface");
     p.table = uint32_t(s.integer("Table"));
     p.mark = *s.mark("Mark");
-    p.skipMark = s.mark("SkipMark");
+    p.skipMark = readSkipMark(s);
     p.priority = uint32_t(s.integer("Priority"));
     p.destinations = s.prefixOrSets("Destinations");
     p.sources = s.prefixOrSets("Sources");
@@ -40,6 +53,12 @@ void checkPolicy(const Section& s, const Policy& p, std::vector<ConfigError>& er
     if (p.mark.value == 0) {
         errors.push_back(s.error(
             "Mark", "the value must not be 0: the ip rule would match every unmarked packet"));
+    }
+    if (p.skipMark && p.skipMark->value == 0) {
+        errors.push_back(s.error("SkipMark",
+                                 "the value must not be 0: WireGuard's own packets "
+                                 "would not be told apart (use the mesh's "
+                                 "FirewallMark)"));
     }
     if (p.skipMark && *p.skipMark == p.mark)
         errors.push_back(s.error("SkipMark", "equals Mark: nothing would ever be steered"));

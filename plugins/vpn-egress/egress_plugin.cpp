@@ -34,6 +34,18 @@ std::string isoTime(Clock::time_point t) {
     return buf;
 }
 
+// An unknown name as the error reply quotes it: a 1 MB argument must not come back whole.
+// Cut on a UTF-8 boundary (the message goes onto the bus).
+std::string clipped(const std::string& text) {
+    constexpr size_t kMax = 200;
+    if (text.size() <= kMax)
+        return text;
+    size_t cut = kMax;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+        --cut;
+    return text.substr(0, cut) + "\u2026 (" + std::to_string(text.size()) + " bytes)";
+}
+
 // A probe's timeout: within the interval, so rounds never overlap, and never above 2 s.
 std::chrono::milliseconds probeTimeout(std::chrono::milliseconds interval) {
     auto t = interval * 9 / 10;
@@ -372,7 +384,7 @@ void EgressPlugin::registerBus() {
             bool known = std::any_of(settings_.forwards.begin(), settings_.forwards.end(),
                                      [&](auto& f) { return f.name == name; });
             if (!known)
-                throw BusError("NotFound", "forward: no [PortForward " + name + "]");
+                throw BusError("NotFound", "forward: no [PortForward " + clipped(name) + "]");
             if (port < 1 || port > 65535)
                 throw BusError("InvalidArgument",
                                "port: " + std::to_string(port) + " is not a port (1-65535)");

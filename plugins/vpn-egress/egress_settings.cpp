@@ -115,8 +115,9 @@ Gateway readGateway(const Section& s, std::vector<ConfigError>& errors) {
     g.interval = s.duration("Interval", std::chrono::milliseconds(1000));
     g.failAfter = unsigned(s.integer("FailAfter", 3));
     g.recoverAfter = unsigned(s.integer("RecoverAfter", 3));
-    if (g.interval < std::chrono::milliseconds(100))
-        errors.push_back(s.error("Interval", "must be at least 100ms"));
+    // A huge interval overflows the timer's clock; under 100ms the probes only burn CPU.
+    if (g.interval < std::chrono::milliseconds(100) || g.interval > std::chrono::hours(1))
+        errors.push_back(s.error("Interval", "must be between 100ms and 1h"));
     if (s.has("PrivateKeyFile")) {
         g.managed = true;
         g.keyFile = s.str("PrivateKeyFile");

@@ -101,7 +101,10 @@ seconds readKeepalive(const Section& s, std::vector<ConfigError>& errors) {
 
 void readAddresses(const Section& m, MeshSettings& s, std::vector<ConfigError>& errors) {
     for (const Setting* a : m.all("Address")) {
-        auto address = InterfaceAddress::parse(a->text);
+        // A bare address would parse as a host prefix (/32, /128) and drop the mesh's connected
+        // route: the length is required.
+        auto address = a->text.find('/') == std::string::npos ? std::nullopt
+                                                              : InterfaceAddress::parse(a->text);
         if (!address) {
             errors.push_back(errorAt(m, *a, "Address",
                                      "'" + a->text +
@@ -135,10 +138,15 @@ EndpointFilter readEndpointFilter(const Section& m, std::vector<ConfigError>& er
     return f;
 }
 
-milliseconds positive(const Section& m, const std::string& key, std::vector<ConfigError>& errors) {
+/// A duration within [min, max]: the health clock compares against nanosecond time points,
+/// which a huge value (20000w) overflows, turning live peers "down".
+milliseconds bounded(const Section& m, const std::string& key, milliseconds min, milliseconds max,
+                     const std::string& range, std::vector<ConfigError>& errors) {
     milliseconds d = m.duration(key);
-    if (d <= milliseconds(0))
-        errors.push_back(m.error(key, "must be longer than 0"));
+    if (d < min || d > max) {
+        errors.push_back(m.error(key, "must be between " + range));
+        return std::clamp(d, min, max);
+    }
     return d;
 }
 
@@ -159,8 +167,10 @@ void readMesh(const Section& m, MeshSettings& s, std::vector<ConfigError>& error
     s.advertised = m.prefixes("AdvertisedPrefixes");
     s.keepalive = readKeepalive(m, errors);
     s.endpointFilter = readEndpointFilter(m, errors);
-    s.peerDownAfter = positive(m, "PeerDownAfter", errors);
-    s.endpointTimeout = positive(m, "EndpointTimeout", errors);
+    s.peerDownAfter =
+        bounded(m, "PeerDownAfter", seconds(1), std::chrono::days(7), "1s and 7d (1w)", errors);
+    s.endpointTimeout =
+        bounded(m, "EndpointTimeout", seconds(1), std::chrono::hours(1), "1s and 1h", errors);
     s.allowDownPeerBypass = m.boolean("AllowDownPeerBypass");
     std::string backend = m.str("Backend", "auto");
     s.backend = backend == "kernel"      ? WireguardBackend::Kernel

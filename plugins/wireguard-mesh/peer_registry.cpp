@@ -14,6 +14,14 @@ BusError invalid(const std::string& message) {
     return BusError("InvalidArgument", message);
 }
 
+/// Enough of an argument to recognise it; a 1 MB argument must not come back whole in the
+/// error reply (nor in the log).
+constexpr size_t kQuotedMax = 200;
+
+std::string inQuotes(const std::string& text) {
+    return "'" + clipped(text) + "'";
+}
+
 /// The same rule as config section names, so a peer's name works everywhere.
 bool validName(const std::string& n) {
     return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](unsigned char c) {
@@ -25,10 +33,10 @@ Prefix parsePrefix(const std::string& text) {
     if (auto p = Prefix::parse(text))
         return *p;
     if (auto loose = Prefix::parseLoose(text)) {
-        throw invalid("allowedIps: '" + text + "' has host bits set; did you mean " + loose->str() +
-                      "?");
+        throw invalid("allowedIps: " + inQuotes(text) + " has host bits set; did you mean " +
+                      loose->str() + "?");
     }
-    throw invalid("allowedIps: '" + text + "' is not an IP prefix (e.g. 10.244.1.0/24)");
+    throw invalid("allowedIps: " + inQuotes(text) + " is not an IP prefix (e.g. 10.244.1.0/24)");
 }
 
 bool sharesPrefix(const PeerSpec& a, const PeerSpec& b, Prefix& shared) {
@@ -47,13 +55,22 @@ auto byName(const std::string& name) {
 
 }  // namespace
 
+std::string clipped(const std::string& text) {
+    if (text.size() <= kQuotedMax)
+        return text;
+    size_t cut = kQuotedMax;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+        --cut;  // never split a UTF-8 sequence: the message goes onto the bus
+    return text.substr(0, cut) + "\u2026 (" + std::to_string(text.size()) + " bytes)";
+}
+
 PeerSpec runtimePeer(const PeerArgs& args) {
     PeerSpec p;
     p.source = PeerSource::Runtime;
     p.name = args.name;
     if (!validName(p.name)) {
-        throw invalid("name: '" + p.name +
-                      "' is not a peer name (1-64 letters, digits, '_', '.', '-')");
+        throw invalid("name: " + inQuotes(p.name) +
+                      " is not a peer name (1-64 letters, digits, '_', '.', '-')");
     }
     p.publicKey = args.publicKey;
     if (!wg::isValidKey(p.publicKey))
@@ -61,8 +78,8 @@ PeerSpec runtimePeer(const PeerArgs& args) {
     for (auto& e : args.endpoints) {
         auto endpoint = Endpoint::parse(e);
         if (!endpoint || endpoint->port == 0) {
-            throw invalid("endpoints: '" + e +
-                          "' is not an endpoint (192.0.2.1:51820 or [2001:db8::1]:51820)");
+            throw invalid("endpoints: " + inQuotes(e) +
+                          " is not an endpoint (192.0.2.1:51820 or [2001:db8::1]:51820)");
         }
         p.endpoints.push_back(*endpoint);
     }
@@ -155,7 +172,7 @@ void PeerRegistry::remove(const std::string& name) {
     checkNotConfig(name);
     auto it = std::find_if(runtime_.begin(), runtime_.end(), byName(name));
     if (it == runtime_.end())
-        throw BusError("NotFound", "name: no runtime peer " + name);
+        throw BusError("NotFound", "name: no runtime peer " + clipped(name));
     runtime_.erase(it);
 }
 

@@ -25,6 +25,9 @@ struct PeerArgs {
 /// Parses and checks a runtime peer on its own. Throws BusError("InvalidArgument") whose
 /// message starts with the argument's name ("publicKey: ...").
 PeerSpec runtimePeer(const PeerArgs& args);
+/// An argument as an error message quotes it: at most 200 bytes, cut on a UTF-8 boundary, with
+/// "…" and the full size when longer.
+std::string clipped(const std::string& text);
 PeerArgs argsOf(const PeerSpec& peer);
 
 class PeerRegistry {

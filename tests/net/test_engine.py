@@ -157,6 +157,27 @@ class EngineTest(unittest.TestCase):
         self.h.ip("rule", "del", "priority", "6050")
         self.h.nft("delete", "table", "inet", "foreign")
 
+    def test_flush_removes_only_what_the_record_holds(self):
+        # Issue 15 item 12: flush swept every rule and route with weft's protocol (priorities
+        # and tables 0..UINT32_MAX) and every table whose comment says "weft:<something>".
+        self.h.ip("rule", "add", "priority", "9050", "to", "10.9.9.0/24", "lookup", "400", "protocol", "149")
+        self.h.ip("route", "add", "10.8.8.0/24", "dev", "eth0", "table", "400", "proto", "149")
+        self.h.nft("add", "table", "inet", "lookalike", '{ comment "weft:elsewhere"; }')
+        try:
+            self.assertIn("6000:", self.rules())
+            r = self.h.weftctl("flush")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertNotIn("6000:", self.rules(), "the probe's recorded rule is gone")
+            self.assertNotEqual(self.h.nft("list", "table", "inet", "weft_probe", check=False).returncode, 0)
+            self.assertIn("9050:", self.rules(), "a rule outside every recorded lease survives")
+            self.assertIn("10.8.8.0/24", self.h.ip("route", "show", "table", "400").stdout)
+            self.assertEqual(self.h.nft("list", "table", "inet", "lookalike", check=False).returncode, 0,
+                             "a table weft never recorded survives its comment")
+        finally:
+            self.h.ip("rule", "del", "priority", "9050", check=False)
+            self.h.ip("route", "flush", "table", "400", check=False)
+            self.h.nft("delete", "table", "inet", "lookalike", check=False)
+
     def test_weftd_exit_leaves_state_and_flush_on_stop_removes_it(self):
         self.h.stop_weftd()
         self.assertEqual(self.h.nft("list", "table", "inet", "weft_probe", check=False).returncode, 0)

@@ -1,6 +1,8 @@
 """fwmark-routing with wireguard-mesh on three hosts with pods (issue 6)."""
+import json
 import re
 import sys
+import time
 import unittest
 from pathlib import Path
 
@@ -53,6 +55,35 @@ class SteeringTest(unittest.TestCase):
         with self.tb.capture() as cap:
             self.assertEqual(p1.run(["ping", "-c", "3", "-i", "0.2", p2.addr4], check=False).returncode, 0)
         self.assertTrue(cap.only_udp_port(51820))
+
+    def test_foreign_mark_bit_does_not_hide_wireguards_own_packets(self):
+        # Issue 15 item 8: another manager adds a mark bit to every packet. With SkipMark= left
+        # out, or written bare and compared as the whole word, WireGuard's own packets to an
+        # endpoint inside Destinations were steered into the tunnel they carry: a loop of
+        # hundreds of thousands of packets within seconds of one ping.
+        def tunnel_tx():
+            link = json.loads(self.h1.run(["ip", "-s", "-j", "link", "show", "weft0"]).stdout)[0]
+            return link["stats64"]["tx"]["packets"]
+
+        self.peers_with_host_addresses(True)  # endpoints lie inside the targets, hence Destinations
+        foreign = ("table inet foreign {\n chain out { type route hook output priority -200; "
+                   "meta mark set meta mark | 0x1000000; }\n}\n")
+        self.h1.run(["nft", "-f", "-"], input=foreign)
+        try:
+            for skip in ("", "SkipMark=0x51820\n"):
+                with self.subTest(skip=skip):
+                    self.routing("[Route mesh]\nInterface=weft0\n" + skip +
+                                 "Destinations=@wireguard-mesh/targets\n")
+                    self.assertIn(self.h2.addr4, self.h1.nft("list", "set", "inet", "weft_fwmark_routing",
+                                                             "mesh_dst4").stdout)
+                    before = tunnel_tx()
+                    reached = self.h1.ping("10.99.0.2", count=3, timeout=5)
+                    time.sleep(1)
+                    sent = tunnel_tx() - before
+                    self.assertLess(sent, 200, f"{sent} packets entered the tunnel: WireGuard's own loop")
+                    self.assertTrue(reached or wait_until(lambda: self.h1.ping("10.99.0.2", count=1), 15))
+        finally:
+            self.h1.nft("delete", "table", "inet", "foreign")
 
     def test_source_scoped_host_traffic_uses_main(self):
         for h in self.tb.hosts:

@@ -47,6 +47,22 @@ TEST(LeaseConflicts, EveryOverlapIsNamed) {
     EXPECT_TRUE(mentions(c, "plugins fwmark-routing and other"));
 }
 
+// Issue 15 item 13: a clash was reported at "weftd.conf:0".
+TEST(LeaseConflicts, AsConfigErrorsTheyNameTheLine) {
+    Lease other = routingLease();
+    auto errors = leaseConflictErrors("fwmark-routing", routingLease(), "copy", other,
+                                      Location{"/etc/weft/weftd.conf", 3});
+    ASSERT_FALSE(errors.empty());
+    EXPECT_EQ(errors.size(),
+              leaseConflicts("fwmark-routing", routingLease(), "copy", other).size());
+    EXPECT_EQ(errors[0].str().rfind("/etc/weft/weftd.conf:3: [Daemon] Plugins: plugins "
+                                    "fwmark-routing and copy both lease",
+                                    0),
+              0u)
+        << errors[0].str();
+    EXPECT_TRUE(leaseConflictErrors("a", meshLease(), "b", routingLease(), {}).empty());
+}
+
 TEST(LeaseConflicts, ReadingAnothersMarkIsNotWritingIt) {
     Lease a = routingLease();
     Lease b = meshLease();  // matches 0x51820 but writes no bits

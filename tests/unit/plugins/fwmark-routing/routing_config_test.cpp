@@ -42,7 +42,17 @@ TEST(FwmarkRoutingConfig, DefaultsFollowKubeSpan) {
     EXPECT_EQ(*s->mark("Mark"), (Mark{0x51821, 0x51821}));
     EXPECT_EQ(s->integer("Priority"), 5100);
     EXPECT_EQ(s->str("Family"), "both");
-    EXPECT_FALSE(s->mark("SkipMark"));
+    auto settings = steer::readRoutingSettings(c);
+    EXPECT_EQ(settings.policies.at(0).skipMark, (Mark{0x51820, 0x51820}))
+        << "WireGuard's own packets (the mesh's default FirewallMark) are never steered";
+}
+
+TEST(FwmarkRoutingConfig, SkipMarkNeedsAValue) {
+    EXPECT_EQ(errorsOf(std::string(kMesh) + "SkipMark=0x0/0x60\n"),
+              std::vector<std::string>{"fwmark-routing.conf:4: [Route mesh] SkipMark: the value "
+                                       "must not be 0: WireGuard's own packets would not be told "
+                                       "apart (use the mesh's FirewallMark)"});
+    EXPECT_EQ(errorsOf(std::string(kMesh) + "SkipMark=0\n").size(), 1u);
 }
 
 TEST(FwmarkRoutingConfig, SchemaErrorsCarryFileAndLine) {

@@ -60,6 +60,9 @@ nft::Rule steerRule(const char* comment, Family f, std::optional<Mark> skip, boo
     return r.withComment(comment);
 }
 
+// SkipMark='s default: the mesh's default FirewallMark under its own bits.
+const Mark kWg{0x51820, 0x51820};
+
 nft::Rule neighborDiscovery() {
     nft::Rule r;
     r.add(nft::MatchFamily{Family::V6}).add(nft::MatchL4Proto{58});
@@ -161,8 +164,8 @@ TEST_F(FwmarkRouting, SourcesKeepHostTrafficOutOfTheTunnel) {
     EXPECT_EQ(findSet(d, "pods_src6")->elements, elements({"fd00:244:1::/64"}));
     EXPECT_EQ(t.chains[0].rules,
               (std::vector<nft::Rule>{
-                  neighborDiscovery(), steerRule("pods: steer ipv4", Family::V4, {}, true, "pods"),
-                  steerRule("pods: steer ipv6", Family::V6, {}, true, "pods")}));
+                  neighborDiscovery(), steerRule("pods: steer ipv4", Family::V4, kWg, true, "pods"),
+                  steerRule("pods: steer ipv6", Family::V6, kWg, true, "pods")}));
     EXPECT_EQ(t.chains[1].name, "output");
     EXPECT_TRUE(t.chains[1].rules.empty()) << "locally originated traffic goes through main";
     EXPECT_EQ(d.rules.size(), 2u) << "the ip rules stay the same";
@@ -177,7 +180,7 @@ TEST_F(FwmarkRouting, FamilyIpv4Only) {
     EXPECT_EQ(d.tables[0].sets[0].name, "mesh_dst4");
     EXPECT_EQ(d.tables[0].sets[0].elements, elements({"10.244.2.0/24"}));
     EXPECT_EQ(d.tables[0].chains[0].rules,
-              std::vector<nft::Rule>{steerRule("mesh: steer ipv4", Family::V4, {}, false, "mesh")})
+              std::vector<nft::Rule>{steerRule("mesh: steer ipv4", Family::V4, kWg, false, "mesh")})
         << "no IPv6 rule, no neighbor-discovery guard";
     EXPECT_EQ(d.tables[0].chains[1].rules, d.tables[0].chains[0].rules);
     ASSERT_EQ(d.rules.size(), 1u);
@@ -202,13 +205,14 @@ TEST_F(FwmarkRouting, PoliciesAreIndependent) {
         "[Route a]\nInterface=wg-a\nFamily=ipv4\nSkipMark=0x51820/0x51820\n"
         "Destinations=10.1.0.0/16\n"
         "[Route b]\nInterface=wg-b\nFamily=ipv4\nTable=181\nPriority=5101\nMark=0x2/0x2\n"
-        "Destinations=10.2.0.0/16\n");
+        "SkipMark=0x40/0x40\nDestinations=10.2.0.0/16\n");
     auto& pre = d.tables[0].chains[0].rules;
     ASSERT_EQ(pre.size(), 2u);
     EXPECT_EQ(pre[0], steerRule("a: steer ipv4", Family::V4, Mark{0x51820, 0x51820}, false, "a"));
-    // b: no SkipMark (a's does not end the chain for b), its own mark, no verdict.
+    // b: its own SkipMark (a's does not end the chain for b), its own mark, no verdict.
     nft::Rule b;
-    b.family(Family::V4).daddrIn(Family::V4, "b_dst4").setMark(Mark{0x2, 0x2}).counter();
+    b.family(Family::V4).mark(Mark{0x40, 0x40}, true).daddrIn(Family::V4, "b_dst4");
+    b.setMark(Mark{0x2, 0x2}).counter();
     EXPECT_EQ(pre[1], b.withComment("b: steer ipv4"));
     ASSERT_EQ(d.rules.size(), 2u);
     EXPECT_EQ(d.rules[1].fwmark, (Mark{0x2, 0x2}));
@@ -217,6 +221,25 @@ TEST_F(FwmarkRouting, PoliciesAreIndependent) {
     EXPECT_EQ(d.routes[1].dev, "wg-b");
     EXPECT_EQ(d.sysctls, (std::vector<Sysctl>{{"net.ipv4.conf.all.src_valid_mark", "1"},
                                               {"net.ipv4.conf.all.rp_filter", "2"}}));
+}
+
+// Issue 15 item 8: WireGuard writes its FirewallMark as the whole word and another manager may
+// add bits; without SkipMark=, or with it written bare, its packets were steered into the
+// tunnel they carry (a loop). The rule must skip them under the mark's own bits.
+TEST_F(FwmarkRouting, WireguardPacketsAreSkippedUnderTheMarksOwnBits) {
+    for (const char* skip : {"", "SkipMark=\n", "SkipMark=0x51820\n"}) {
+        auto d = configure(std::string("[Route m]\nInterface=weft0\nFamily=ipv4\n") + skip +
+                           "Destinations=10.1.0.0/16\n");
+        EXPECT_EQ(d.tables.at(0).chains.at(1).rules.at(0),
+                  steerRule("m: steer ipv4", Family::V4, Mark{0x51820, 0x51820}, false, "m"))
+            << "with '" << skip << "'";
+    }
+    auto d = configure(
+        "[Route m]\nInterface=weft0\nFamily=ipv4\nSkipMark=0x20/0xff\n"
+        "Destinations=10.1.0.0/16\n");
+    EXPECT_EQ(d.tables.at(0).chains.at(1).rules.at(0),
+              steerRule("m: steer ipv4", Family::V4, Mark{0x20, 0xff}, false, "m"))
+        << "value/mask is used as written";
 }
 
 TEST_F(FwmarkRouting, NoPoliciesNoState) {

@@ -71,6 +71,13 @@ TEST_F(PluginTest, SetForwardedPortRefusesBadArgumentsByName) {
     EXPECT_THAT(error("web", 0), HasSubstr("InvalidArgument: port: 0"));
     EXPECT_THAT(error("web", 65536), HasSubstr("InvalidArgument: port: 65536"));
     EXPECT_THAT(error("ssh", 4000), HasSubstr("NotFound: forward: no [PortForward ssh]"));
+    // Issue 15 item 13: a 1 MB argument is not echoed back whole.
+    // "é" straddles the 200-byte cut: it goes whole, never half (the reply must be UTF-8).
+    std::string huge = std::string(199, 'a') + "\u00e9" + std::string(1 << 20, 'x');
+    std::string e = error(huge, 4000);
+    EXPECT_LT(e.size(), 300u);
+    EXPECT_THAT(e, HasSubstr("[PortForward " + std::string(199, 'a') + "\u2026 (" +
+                             std::to_string(huge.size()) + " bytes)]"));
     std::ifstream saved(dir / "run" / "state.json");
     ASSERT_TRUE(saved) << "start() writes state.json";
     EXPECT_EQ(Json::parse(saved).at("ports"), Json::object()) << "nothing kept from a refused call";

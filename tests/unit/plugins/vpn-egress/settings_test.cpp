@@ -142,6 +142,18 @@ TEST_F(SettingsTest, HealthChecksThatDoNotParse) {
     }
 }
 
+// Issue 15 item 10: a huge Interval= wrapped the timer's clock.
+TEST_F(SettingsTest, IntervalIsRangeChecked) {
+    std::string base = std::string(kEgress) + "[Gateway a]\nInterface=tun0\n";  // lines 3-4
+    for (const char* bad : {"50ms", "2h", "20000w"}) {
+        EXPECT_THAT(errorsOf(base + "Interval=" + bad + "\n"),
+                    ElementsAre("vpn-egress.conf:5: [Gateway a] Interval: must be between 100ms "
+                                "and 1h"))
+            << bad;
+    }
+    EXPECT_TRUE(errorsOf(base + "Interval=1h\n").empty());
+}
+
 TEST_F(SettingsTest, HandshakeOnlyForATunnelWeftCreates) {
     EXPECT_THAT(
         errorsOf(std::string(kEgress) + "[Gateway a]\nInterface=tun0\nHealthCheck=handshake\n"),

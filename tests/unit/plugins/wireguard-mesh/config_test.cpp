@@ -116,10 +116,24 @@ TEST_F(MeshTest, MtuTakesOnlyItsRangeOrAuto) {
         EXPECT_THAT(errorsOf(std::string("[Mesh]\nMTU=") + good + "\n"), IsEmpty()) << good;
 }
 
-TEST_F(MeshTest, DurationsMustBePositive) {
+// Issue 15 item 13: a bare address was taken as /32 and removed the connected route.
+TEST_F(MeshTest, AddressNeedsAPrefixLength) {
+    EXPECT_THAT(errorsOf("[Mesh]\nAddress=10.99.0.1/24\nAddress=10.99.0.1\nAddress=fd00:99::1\n"),
+                ElementsAre(HasSubstr("wireguard-mesh.conf:3: [Mesh] Address: '10.99.0.1' is not "
+                                      "an address with a prefix length"),
+                            HasSubstr("wireguard-mesh.conf:4: [Mesh] Address: 'fd00:99::1'")));
+    EXPECT_THAT(errorsOf("[Mesh]\nAddress=10.99.0.1/32\n"), IsEmpty()) << "/32 when written";
+}
+
+TEST_F(MeshTest, DurationsAreRangeChecked) {
     EXPECT_THAT(errorsOf("[Mesh]\nPeerDownAfter=0\nEndpointTimeout=0\n"),
-                ElementsAre(HasSubstr(":2: [Mesh] PeerDownAfter: must be longer than 0"),
-                            HasSubstr(":3: [Mesh] EndpointTimeout: must be longer than 0")));
+                ElementsAre(HasSubstr(":2: [Mesh] PeerDownAfter: must be between 1s and 7d"),
+                            HasSubstr(":3: [Mesh] EndpointTimeout: must be between 1s and 1h")));
+    // Issue 15 item 10: 20000w overflowed the health clock and showed live peers down.
+    EXPECT_THAT(errorsOf("[Mesh]\nPeerDownAfter=20000w\nEndpointTimeout=20000w\n"),
+                ElementsAre(HasSubstr(":2: [Mesh] PeerDownAfter: must be between 1s and 7d"),
+                            HasSubstr(":3: [Mesh] EndpointTimeout: must be between 1s and 1h")));
+    EXPECT_THAT(errorsOf("[Mesh]\nPeerDownAfter=1w\nEndpointTimeout=1h\n"), IsEmpty());
 }
 
 TEST_F(MeshTest, PresharedKeyFileMustHoldAKey) {

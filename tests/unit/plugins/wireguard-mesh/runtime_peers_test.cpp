@@ -150,6 +150,25 @@ TEST_F(RuntimePeers, EveryBadArgumentIsRefusedByName) {
     EXPECT_EQ(host->reconcileRequests, reconciles);
 }
 
+// Issue 15 item 13: an error echoed a whole 1 MB argument back onto the bus.
+TEST_F(RuntimePeers, HugeArgumentsAreClippedInErrors) {
+    std::string huge = std::string(199, 'a') + "\u00e9" + std::string(1 << 20, 'x');
+    std::string clip = std::string(199, 'a') + "\u2026 (" + std::to_string(huge.size()) + " bytes)";
+    std::string fresh = newPublicKey();
+    for (auto& [method, a, expected] :
+         std::vector<std::tuple<std::string, std::vector<BusValue>, std::string>>{
+             {"AddPeer", args(huge, fresh, {}, {}), "InvalidArgument: name: '" + clip + "'"},
+             {"AddPeer", args("e", fresh, {huge}, {}),
+              "InvalidArgument: endpoints: '" + clip + "'"},
+             {"AddPeer", args("e", fresh, {}, {huge}),
+              "InvalidArgument: allowedIps: '" + clip + "'"},
+             {"RemovePeer", {huge}, "NotFound: name: no runtime peer " + clip}}) {
+        std::string got = call(method, a);
+        EXPECT_LT(got.size(), 400u) << method;
+        EXPECT_EQ(got.substr(0, expected.size()), expected) << method;
+    }
+}
+
 TEST_F(RuntimePeers, UpdatePeerReplacesItAndRestartsHealthOnANewKey) {
     ASSERT_EQ(call("AddPeer", peerD()), "");
     status(kd)->lastHandshake = unixNow();
