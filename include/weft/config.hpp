@@ -87,6 +87,37 @@ struct Schema {
     std::vector<SectionSpec> sections;
 };
 
+/// Small builders for schema rows, so a schema reads as a table:
+///   range(key("Table", ValueType::Int, "180", "routing table"), 1, 4294967295)
+namespace schema {
+inline KeySpec key(std::string name, ValueType type, std::optional<std::string> def,
+                   std::string help) {
+    KeySpec k;
+    k.name = std::move(name);
+    k.type = type;
+    k.defaultValue = std::move(def);
+    k.help = std::move(help);
+    return k;
+}
+inline KeySpec required(KeySpec k) {
+    k.required = true;
+    return k;
+}
+inline KeySpec repeated(KeySpec k) {
+    k.repeated = true;
+    return k;
+}
+inline KeySpec range(KeySpec k, int64_t min, int64_t max) {
+    k.min = min;
+    k.max = max;
+    return k;
+}
+inline KeySpec choices(KeySpec k, std::vector<std::string> c) {
+    k.choices = std::move(c);
+    return k;
+}
+}  // namespace schema
+
 /// A port range; a single port has first == last.
 struct PortRange {
     uint16_t first = 0, last = 0;

@@ -6,35 +6,7 @@ namespace weft::steer {
 
 namespace {
 
-KeySpec key(std::string name, ValueType type, std::optional<std::string> def, std::string help) {
-    KeySpec k;
-    k.name = std::move(name);
-    k.type = type;
-    k.defaultValue = std::move(def);
-    k.help = std::move(help);
-    return k;
-}
-
-KeySpec required(KeySpec k) {
-    k.required = true;
-    return k;
-}
-
-KeySpec repeated(KeySpec k) {
-    k.repeated = true;
-    return k;
-}
-
-KeySpec range(KeySpec k, int64_t min, int64_t max) {
-    k.min = min;
-    k.max = max;
-    return k;
-}
-
-KeySpec choices(KeySpec k, std::vector<std::string> c) {
-    k.choices = std::move(c);
-    return k;
-}
+using namespace weft::schema;
 
 SectionSpec globalSection() {
     return SectionSpec{

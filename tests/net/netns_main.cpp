@@ -1,5 +1,6 @@
-// The probe tests run in a network namespace of their own (plus a peer namespace they make):
-// both start empty and disappear with the test process, whatever the tests leave behind.
+// main() of the kernel tests (kernel_nft, kernel_conntrack, kernel_nflog, probe): each runs in
+// a network namespace of its own, with lo up, that starts empty and disappears with the test
+// process whatever the tests leave behind (namespaces a test makes for peers are its own).
 #include <gtest/gtest.h>
 #include <sched.h>
 
