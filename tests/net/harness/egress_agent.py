@@ -150,8 +150,8 @@ def one_flow(flow):
 
 
 def flows(spec):
-    todo = list(spec)
-    results = [None] * len(todo)
+    pending = list(spec)
+    results = [None] * len(pending)
     lock = threading.Lock()
     nxt = [0]
 
@@ -160,11 +160,11 @@ def flows(spec):
             with lock:
                 i = nxt[0]
                 nxt[0] += 1
-            if i >= len(todo):
+            if i >= len(pending):
                 return
-            results[i] = one_flow(todo[i])
+            results[i] = one_flow(pending[i])
 
-    threads = [threading.Thread(target=worker) for _ in range(min(16, len(todo)))]
+    threads = [threading.Thread(target=worker) for _ in range(min(16, len(pending)))]
     for t in threads:
         t.start()
     for t in threads:
