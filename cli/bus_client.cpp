@@ -46,6 +46,14 @@ std::string explain(const sdbus::Error& e) {
     }
     if (n == "org.weft.Weft1.Error.InvalidConfig")
         return "configuration refused:\n" + e.getMessage();
+    // A plugin's own errors: the message names what is wrong (one line per bad object, maybe
+    // many), so it is printed whole and not followed by the error name.
+    if (n == "org.weft.Weft1.Error.InvalidArgument") {
+        const auto& m = e.getMessage();
+        return m.find('\n') == std::string::npos ? m : "refused:\n" + m;
+    }
+    if (n == "org.weft.Weft1.Error.NotFound")
+        return e.getMessage();
     return e.getMessage() + " (" + n + ")";
 }
 
@@ -109,6 +117,53 @@ std::string BusClient::meshPublicKey() {
     auto proxy = sdbus::createProxy(*connection_, kService, pathOf("wireguard-mesh"));
     sdbus::Variant v = proxy->getProperty("PublicKey").onInterface("org.weft.Weft1.WireguardMesh");
     return v.get<std::string>();
+}
+
+sdbus::MethodReply BusClient::callPlugin(const std::string& plugin, const std::string& interface,
+                                         const std::string& method,
+                                         const std::vector<CallArg>& args) {
+    auto proxy = sdbus::createProxy(*connection_, kService, pathOf(plugin));
+    auto call = proxy->createMethodCall(interface, method);
+    for (const auto& a : args)
+        std::visit([&call](const auto& v) { call << v; }, a);
+    return proxy->callMethod(call);
+}
+
+std::vector<Record> BusClient::callRecords(const std::string& plugin, const std::string& interface,
+                                           const std::string& method,
+                                           const std::vector<CallArg>& args) {
+    std::vector<Record> out;
+    auto reply = callPlugin(plugin, interface, method, args);
+    reply >> out;
+    return out;
+}
+
+Record BusClient::callRecord(const std::string& plugin, const std::string& interface,
+                             const std::string& method, const std::vector<CallArg>& args) {
+    Record out;
+    auto reply = callPlugin(plugin, interface, method, args);
+    reply >> out;
+    return out;
+}
+
+std::string BusClient::callString(const std::string& plugin, const std::string& interface,
+                                  const std::string& method, const std::vector<CallArg>& args) {
+    std::string out;
+    auto reply = callPlugin(plugin, interface, method, args);
+    reply >> out;
+    return out;
+}
+
+uint64_t BusClient::pluginCounter(const std::string& plugin, const std::string& interface,
+                                  const std::string& property) {
+    auto proxy = sdbus::createProxy(*connection_, kService, pathOf(plugin));
+    sdbus::Variant v = proxy->getProperty(property).onInterface(interface);
+    if (v.containsValueOfType<uint32_t>())
+        return v.get<uint32_t>();
+    if (v.containsValueOfType<uint64_t>())
+        return v.get<uint64_t>();
+    throw CliError(plugin + ": property " + property + " is not a count (type " +
+                   v.peekValueType() + ")");
 }
 
 }  // namespace weftctl

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <sdbus-c++/sdbus-c++.h>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace weftctl {
@@ -16,6 +19,11 @@ struct CliError : std::runtime_error {
 struct PluginRow {
     std::string name, state, path;
 };
+
+/// An argument of a plugin method: D-Bus "s" or "u".
+using CallArg = std::variant<std::string, uint32_t>;
+/// One a{ss} dictionary, as plugins return rows and records.
+using Record = std::map<std::string, std::string>;
 
 class BusClient {
   public:
@@ -31,8 +39,22 @@ class BusClient {
     void reload();
     void flush();
 
+    // Generic calls of a plugin's own interface (registered at run time, so no generated
+    // proxy). Errors the plugin raises arrive as sdbus::Error with its message.
+    std::vector<Record> callRecords(const std::string& plugin, const std::string& interface,
+                                    const std::string& method, const std::vector<CallArg>& args);
+    Record callRecord(const std::string& plugin, const std::string& interface,
+                      const std::string& method, const std::vector<CallArg>& args);
+    std::string callString(const std::string& plugin, const std::string& interface,
+                           const std::string& method, const std::vector<CallArg>& args);
+    /// A "u" or "t" property of a plugin's interface.
+    uint64_t pluginCounter(const std::string& plugin, const std::string& interface,
+                           const std::string& property);
+
   private:
     std::string pathOf(const std::string& plugin);
+    sdbus::MethodReply callPlugin(const std::string& plugin, const std::string& interface,
+                                  const std::string& method, const std::vector<CallArg>& args);
     std::unique_ptr<sdbus::IConnection> connection_;
 };
 

@@ -22,5 +22,7 @@ int cmdMesh(BusClient& bus, const Options& o);
 int cmdRoutes(BusClient& bus, const Options& o);
 int cmdExemptions(BusClient& bus, const Options& o);
 int cmdEgress(BusClient& bus, const Options& o);
+/// weave-policy: apply, delete, list, explain, drops, or its status (policy_command.cpp).
+int cmdPolicy(BusClient& bus, const Options& o);
 
 }  // namespace weftctl

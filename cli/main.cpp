@@ -3,6 +3,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 #include "commands.hpp"
@@ -23,6 +24,15 @@ void usage(FILE* out) {
         "  routes              fwmark-routing policies, rules and counters\n"
         "  exemptions          exemption-rules and the ip rules they produced\n"
         "  egress              vpn-egress gateways: state, buckets, flows, traffic; port forwards\n"
+        "  policy              weave-policy: objects in force, packets denied\n"
+        "  policy apply -f FILE|-\n"
+        "                      apply a Kubernetes manifest (YAML or JSON; - reads stdin)\n"
+        "  policy delete KIND NAMESPACE/NAME\n"
+        "                      delete an applied pod or networkpolicy (a namespace: NAME)\n"
+        "  policy list         namespaces, pods and network policies in force\n"
+        "  policy explain SRC DST PORT[/PROTO]\n"
+        "                      whether policy admits a connection (SRC, DST: address or ns/pod)\n"
+        "  policy drops [N]    the N (20) latest connections policy denied\n"
         "  reload              re-read all configuration (all-or-nothing)\n"
         "  flush               remove what weft's record says it owns (its leases)\n\n"
         "Options:\n"
@@ -38,6 +48,7 @@ int main(int argc, char** argv) {
     using namespace weftctl;
     Options opts;
     std::string command;
+    const std::set<std::string> takesOptions{"policy"};  // commands with options of their own
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "-h" || a == "--help") {
@@ -48,9 +59,12 @@ int main(int argc, char** argv) {
             std::printf("weftctl %s\n", WEFT_VERSION);
             return 0;
         }
+        // An option weftctl does not know is the command's own (policy apply -f FILE, "-"
+        // for stdin) if a command that takes options came first.
+        bool commandOption = takesOptions.count(command);
         if (a == "--json" || a == "-j") {
             opts.json = true;
-        } else if (a.rfind("-", 0) == 0) {
+        } else if (a.rfind("-", 0) == 0 && !commandOption) {
             std::fprintf(stderr, "weftctl: unknown option %s (see weftctl --help)\n", a.c_str());
             return 1;
         } else if (command.empty()) {
@@ -65,7 +79,7 @@ int main(int argc, char** argv) {
         {"status", cmdStatus}, {"plugins", cmdPlugins}, {"describe", cmdDescribe},
         {"reload", cmdReload}, {"flush", cmdFlush},     {"mesh", cmdMesh},
         {"peers", cmdMesh},    {"routes", cmdRoutes},   {"exemptions", cmdExemptions},
-        {"egress", cmdEgress}};
+        {"egress", cmdEgress}, {"policy", cmdPolicy}};
     auto it = commands.find(command);
     if (it == commands.end()) {
         std::fprintf(stderr, "weftctl: unknown command '%s' (see weftctl --help)\n",

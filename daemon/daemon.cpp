@@ -82,6 +82,15 @@ void Daemon::watchKernel() {
             requestReconcile();
         }
     });
+    // WireGuard devices and sysctls announce no change (wireguard-go has no notifications at
+    // all): what weft applied is read back and compared once a second.
+    loop_.addTimer(1s, true, [this] {
+        auto drift = reconciler_->drift();
+        for (auto& d : drift)
+            logMessage(LogLevel::Warning, {}, "drift: " + d + "; repairing");
+        if (!drift.empty())
+            requestReconcile();
+    });
 }
 
 void Daemon::refreshLinks() {
@@ -189,6 +198,42 @@ void Daemon::flush() {
     }
 }
 
+void Daemon::armResync() {
+    loop_.cancel(resyncTimer_);
+    resyncTimer_ = loop_.addTimer(settings_.resyncInterval, true, [this] {
+        // Routes and rules are read back once in a while. nftables is not: weft's tables are
+        // owned (nobody else can change them) or watched, and the kernel needs a second or
+        // more to dump a 100,000-element interval set.
+        logMessage(LogLevel::Debug, {}, "resync: re-reading routes and rules");
+        engines_.routes->invalidate();
+        requestReconcile();
+    });
+}
+
+// A reload takes every [Daemon] setting into use; the plugins' own are applied by the caller.
+void Daemon::applyDaemonSettings(const DaemonSettings& before) {
+    LogLevel level;
+    if (settings_.logLevel != before.logLevel && !settings_.logLevel.empty() &&
+        parseLogLevel(settings_.logLevel, level))
+        setLogLevel(level);
+    if (settings_.resyncInterval != before.resyncInterval) {
+        logMessage(
+            LogLevel::Info, {},
+            "ResyncInterval= is now " + std::to_string(settings_.resyncInterval.count()) + " ms");
+        armResync();
+    }
+    if (settings_.nftOwnerFlag != before.nftOwnerFlag) {
+        // The next reconcile re-creates each table with or without owner+persist, each in one
+        // transaction (the kernel cannot change "persist" on a live table): no packet sees a
+        // half-made table.
+        logMessage(LogLevel::Info, {},
+                   std::string("NftablesOwnerFlag= is now ") +
+                       (settings_.nftOwnerFlag ? "yes" : "no") + "; re-creating weft's tables");
+        engines_.nft->setOwnerFlag(settings_.nftOwnerFlag);
+    }
+    // FlushOnStop= is read when weftd stops, PluginDirectory= when a plugin is loaded.
+}
+
 void Daemon::stop() {
     setState("stopping");
     sd_notify(0, "STOPPING=1");
@@ -240,13 +285,7 @@ int Daemon::run() {
         auto half = std::chrono::milliseconds(watchdogUsec / 2000);
         loop_.addTimer(half, true, [] { sd_notify(0, "WATCHDOG=1"); });
     }
-    resyncTimer_ = loop_.addTimer(settings_.resyncInterval, true, [this] {
-        // Routes and rules are read back once in a while. nftables is not: weft's tables are
-        // owned (nobody else can change them) or watched, and the kernel needs a second or
-        // more to dump a 100,000-element interval set.
-        engines_.routes->invalidate();
-        requestReconcile();
-    });
+    armResync();
     reconcileNow();
     bus_->requestName("org.weft.Weft1");
     sd_notify(0, "READY=1");

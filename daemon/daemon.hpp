@@ -79,12 +79,15 @@ class Daemon final : public ManagerApi, public HostServices {
     void reconcileOne(PluginSlot& slot);
     void refreshLinks();
     void setState(const std::string& s);
+    void armResync();
+    void applyDaemonSettings(const DaemonSettings& before);
     void stop();
     // daemon_plugins.cpp: loading, configuring, reloading
     config::SearchPath searchPath() const;
     DaemonSettings readSettings() const;
     void loadPlugins();
-    std::unique_ptr<PluginSlot> makeSlot(const std::string& name);
+    std::unique_ptr<PluginSlot> makeSlot(const std::string& name, const Location& where,
+                                         ConfigError* failure = nullptr);
     void makeObject(PluginSlot& slot);
     void configureSlot(PluginSlot& slot);
     void startSlot(PluginSlot& slot);

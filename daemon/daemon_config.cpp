@@ -1,5 +1,6 @@
 #include "daemon_config.hpp"
 
+#include <filesystem>
 #include <set>
 
 #include "config/error_limit.hpp"
@@ -21,13 +22,24 @@ Schema daemonSchema() {
     owner.help = "own weft's nftables tables (owner+persist) so others cannot change them";
     KeySpec resync{"ResyncInterval", ValueType::Duration};
     resync.defaultValue = "60s";
-    resync.help = "re-converge everything at this interval even without a change";
+    resync.help = "re-converge everything at this interval even without a change (1s to 1d)";
     return Schema{{SectionSpec{
         "Daemon", false, {plugins, dirs, level, flush, owner, resync}, "the core daemon"}}};
 }
 
+Location DaemonSettings::locationOf(const std::string& plugin) const {
+    for (size_t i = 0; i < plugins.size() && i < pluginLocations.size(); ++i) {
+        if (plugins[i] == plugin)
+            return pluginLocations[i];
+    }
+    return Location{file, 0};
+}
+
 DaemonSettings daemonSettings(const Config& config) {
     DaemonSettings s;
+    if (!config.files.empty() &&
+        std::filesystem::path(config.files.front()).filename() == "weftd.conf")
+        s.file = config.files.front();
     const Section* d = config.section("Daemon");
     if (!d)
         return s;
@@ -41,6 +53,7 @@ DaemonSettings daemonSettings(const Config& config) {
             continue;
         }
         s.plugins.push_back(name);
+        s.pluginLocations.push_back(setting->where);
     }
     for (auto& p : d->strings("PluginDirectory"))
         s.pluginDirs.emplace_back(p);
@@ -48,6 +61,9 @@ DaemonSettings daemonSettings(const Config& config) {
     s.flushOnStop = d->boolean("FlushOnStop", false);
     s.nftOwnerFlag = d->boolean("NftablesOwnerFlag", true);
     s.resyncInterval = d->duration("ResyncInterval", s.resyncInterval);
+    if (s.resyncInterval < kMinResyncInterval || s.resyncInterval > kMaxResyncInterval) {
+        errors.push_back(d->error("ResyncInterval", "must be between 1s and 1d (24h)"));
+    }
     if (!errors.empty()) {
         config::limitErrors(errors);
         throw ConfigException(errors);

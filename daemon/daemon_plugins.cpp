@@ -41,7 +41,10 @@ static std::vector<std::filesystem::path> pluginDirs(const DaemonOptions& o,
     return dirs;
 }
 
-std::unique_ptr<PluginSlot> Daemon::makeSlot(const std::string& name) {
+// A plugin that cannot be loaded fails with an error naming its Plugins= line (`where`),
+// also handed to the caller in `failure` (a reload reports it).
+std::unique_ptr<PluginSlot> Daemon::makeSlot(const std::string& name, const Location& where,
+                                             ConfigError* failure) {
     auto slot = std::make_unique<PluginSlot>();
     slot->name = name;
     try {
@@ -51,10 +54,13 @@ std::unique_ptr<PluginSlot> Daemon::makeSlot(const std::string& name) {
             throw PluginLoadError("library " + name + ".so calls itself " + slot->info.name);
         }
     } catch (const std::exception& e) {
-        std::string why = errorReport(e);
+        ConfigError error{where, "Daemon", "Plugins", errorReport(e)};
+        std::string why = busText(error.str());
         logMessage(LogLevel::Error, name, why);
         slot->plugin.reset();
         slot->fail(why);
+        if (failure)
+            *failure = std::move(error);
     }
     makeObject(*slot);
     return slot;
@@ -90,7 +96,7 @@ void Daemon::configureSlot(PluginSlot& slot) {
 
 void Daemon::loadPlugins() {
     for (auto& name : settings_.plugins) {
-        slots_.push_back(makeSlot(name));
+        slots_.push_back(makeSlot(name, settings_.locationOf(name)));
         configureSlot(*slots_.back());
     }
 }
@@ -102,11 +108,13 @@ void Daemon::checkLeaseConflicts() {
             auto& b = *slots_[i];
             if (!a.config || !b.config || b.state == "failed")
                 continue;
-            auto c = leaseConflicts(a.name, a.lease, b.name, b.lease);
+            auto c =
+                leaseConflictErrors(a.name, a.lease, b.name, b.lease, settings_.locationOf(b.name));
             if (c.empty())
                 continue;
-            logMessage(LogLevel::Error, b.name, "refused: " + c.front());
-            b.fail("lease conflict: " + c.front());
+            std::string why = busText(c.front().str());
+            logMessage(LogLevel::Error, b.name, "refused: lease conflict: " + why);
+            b.fail(why);
         }
     }
 }
@@ -164,7 +172,7 @@ std::vector<ConfigError> Daemon::stageReload(
     const DaemonSettings& next, std::map<std::string, std::unique_ptr<PluginSlot>>& fresh,
     std::map<std::string, Config>& configs) {
     std::vector<ConfigError> errors;
-    std::map<std::string, Lease> leases;
+    std::vector<std::pair<std::string, Lease>> leases;  ///< in config order
     for (auto& name : next.plugins) {
         PluginSlot* slot = nullptr;
         for (auto& s : slots_) {
@@ -172,9 +180,10 @@ std::vector<ConfigError> Daemon::stageReload(
                 slot = s.get();
         }
         if (!slot) {
-            auto made = makeSlot(name);
+            ConfigError failure;
+            auto made = makeSlot(name, next.locationOf(name), &failure);
             if (!made->plugin) {
-                errors.push_back(plainError("weftd.conf", made->lastError));
+                errors.push_back(std::move(failure));
                 continue;
             }
             slot = made.get();
@@ -183,7 +192,7 @@ std::vector<ConfigError> Daemon::stageReload(
         try {
             Config cfg = config::load(searchPath(), name, slot->plugin->schema());
             slot->plugin->validate(cfg);
-            leases[name] = slot->plugin->lease(cfg);
+            leases.emplace_back(name, slot->plugin->lease(cfg));
             configs.emplace(name, std::move(cfg));
         } catch (const ConfigException& e) {
             auto found = e.errors();  // a plugin's validate() may find any number
@@ -193,10 +202,12 @@ std::vector<ConfigError> Daemon::stageReload(
             errors.push_back(plainError(name + ".conf", errorReport(e)));
         }
     }
-    for (auto a = leases.begin(); a != leases.end(); ++a) {
-        for (auto b = std::next(a); b != leases.end(); ++b) {
-            for (auto& c : leaseConflicts(a->first, a->second, b->first, b->second)) {
-                errors.push_back(plainError("weftd.conf", c));
+    // Each clash is reported at the later plugin's Plugins= line: listing it made the clash.
+    for (auto b = leases.begin(); b != leases.end(); ++b) {
+        for (auto a = leases.begin(); a != b; ++a) {
+            for (auto& c : leaseConflictErrors(a->first, a->second, b->first, b->second,
+                                               next.locationOf(b->first))) {
+                errors.push_back(std::move(c));
             }
         }
     }
@@ -233,7 +244,9 @@ void Daemon::reload() {
         throw ConfigException(errors);
     }
     // Commit: everything validated.
+    DaemonSettings before = std::move(settings_);
     settings_ = next;
+    applyDaemonSettings(before);
     std::vector<std::unique_ptr<PluginSlot>> kept;
     for (auto& s : slots_) {
         if (configs.count(s->name) && s->plugin) {

@@ -14,6 +14,7 @@ struct EventLoop::Source {
     Id id = 0;
     sd_event_source* source = nullptr;
     Callback fn;
+    std::function<void(uint32_t)> ioFn;  // addIo sources only
     std::chrono::milliseconds period{0};  // timers: 0 = one-shot
     ~Source() { sd_event_source_disable_unref(source); }
 };
@@ -53,8 +54,19 @@ void EventLoop::dispatch(Source& src) {
     }
 }
 
-int EventLoop::onIo(sd_event_source*, int, uint32_t, void* user) {
-    dispatch(*static_cast<Source*>(user));
+int EventLoop::onIo(sd_event_source*, int, uint32_t revents, void* user) {
+    auto* src = static_cast<Source*>(user);
+    if (!src->ioFn) {
+        dispatch(*src);
+        return 0;
+    }
+    // A copy, so the callback may cancel (destroy) its own source while it runs.
+    auto fn = src->ioFn;
+    try {
+        fn(revents);
+    } catch (const std::exception& e) {
+        logMessage(LogLevel::Error, {}, std::string("event handler failed: ") + e.what());
+    }
     return 0;
 }
 
@@ -96,6 +108,14 @@ EventLoop::Id EventLoop::addWritable(int fd, Callback fn) {
     sd_event_source* s = nullptr;
     check(sd_event_add_io(event_, &s, fd, EPOLLOUT, &EventLoop::onIo, nullptr), "sd_event_add_io");
     return store(s, std::move(fn), {});
+}
+
+EventLoop::Id EventLoop::addIo(int fd, uint32_t events, std::function<void(uint32_t)> fn) {
+    sd_event_source* s = nullptr;
+    check(sd_event_add_io(event_, &s, fd, events, &EventLoop::onIo, nullptr), "sd_event_add_io");
+    Id id = store(s, {}, {});
+    sources_[id]->ioFn = std::move(fn);
+    return id;
 }
 
 EventLoop::Id EventLoop::addTimer(std::chrono::milliseconds delay, bool repeat, Callback fn) {

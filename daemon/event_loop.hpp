@@ -30,6 +30,11 @@ class EventLoop {
     /// Calls `fn` whenever `fd` is writable (EPOLLOUT), e.g. once a non-blocking connect ends.
     /// Like addReadable, errors and hang-ups (EPOLLERR, EPOLLHUP) call it too.
     Id addWritable(int fd, Callback fn);
+    /// Calls `fn(revents)` whenever `fd` has one of `events` (EPOLLIN and/or EPOLLOUT), or an
+    /// error or hang-up, for callers that watch both directions of one fd (sd-event allows one
+    /// source per fd) and need to know which fired (e.g. libcurl's multi interface). `fn` may
+    /// cancel its own source.
+    Id addIo(int fd, uint32_t events, std::function<void(uint32_t revents)> fn);
     /// Calls `fn` after `delay`, once, or every `delay` when `repeat`.
     Id addTimer(std::chrono::milliseconds delay, bool repeat, Callback fn);
     /// Calls `fn` on signal `sig` (the signal is blocked for the process).

@@ -75,6 +75,11 @@ uint64_t HostImpl::deleteFlows(const FlowFilter& filter) {
     return services_.conntrack().deleteFlows(filter);
 }
 
+uint64_t HostImpl::deleteFlowsIf(const FlowFilter& filter,
+                                 const std::function<bool(const FlowTuple&)>& doomed) {
+    return services_.conntrack().deleteFlowsIf(filter, doomed);
+}
+
 std::map<uint32_t, uint64_t> HostImpl::countFlowsByMark(uint32_t mask,
                                                         std::optional<Family> family) {
     return services_.conntrack().countByMark(mask, family);

@@ -70,6 +70,8 @@ class HostImpl final : public Host {
         return services_.nftCounters(plugin_, family, table);
     }
     uint64_t deleteFlows(const FlowFilter& filter) override;
+    uint64_t deleteFlowsIf(const FlowFilter& filter,
+                           const std::function<bool(const FlowTuple&)>& doomed) override;
     std::map<uint32_t, uint64_t> countFlowsByMark(uint32_t mask,
                                                   std::optional<Family> family) override;
     ProbeId probe(const ProbeRequest& request,

@@ -27,6 +27,22 @@ Json rangesJson(const std::vector<std::pair<uint32_t, uint32_t>>& v) {
     return a;
 }
 
+std::vector<std::string> stringsFrom(const Json& rec, const char* key) {
+    std::vector<std::string> v;
+    if (rec.contains(key) && rec[key].is_array()) {
+        for (auto& s : rec[key])
+            v.push_back(s.get<std::string>());
+    }
+    return v;
+}
+
+void addMissing(std::vector<std::string>& to, const std::vector<std::string>& from) {
+    for (auto& s : from) {
+        if (std::find(to.begin(), to.end(), s) == to.end())
+            to.push_back(s);
+    }
+}
+
 std::vector<std::pair<uint32_t, uint32_t>> rangesFrom(const Json& rec, const char* key) {
     std::vector<std::pair<uint32_t, uint32_t>> v;
     if (!rec.contains(key) || !rec[key].is_array())
@@ -59,10 +75,8 @@ void Reconciler::load() {
             auto pr = rangesFrom(r, "priorities");
             if (!pr.empty())
                 rec.priorities = pr.front();
-            if (r.contains("links") && r["links"].is_array()) {
-                for (auto& l : r["links"])
-                    rec.links.push_back(l.get<std::string>());
-            }
+            rec.links = stringsFrom(r, "links");
+            rec.nftTables = stringsFrom(r, "nftTables");
             records_[name] = rec;
         }
     } catch (const std::exception& e) {
@@ -82,6 +96,10 @@ void Reconciler::save() const {
         for (auto& l : r.links)
             links.push_back(l);
         rec["links"] = links;
+        Json tables = Json::array();
+        for (auto& t : r.nftTables)
+            tables.push_back(t);
+        rec["nftTables"] = tables;
         j[name] = rec;
     }
     std::filesystem::create_directories(recordFile_.parent_path());
@@ -140,26 +158,28 @@ std::vector<std::string> Reconciler::apply(const std::string& plugin, const Leas
     std::vector<std::string> errors;
     Record old = records_.count(plugin) ? records_[plugin] : Record{};
     // Record first: if weftd dies half-way, the next one still knows what this plugin may own.
-    Record now{lease.routingTables, lease.rulePriorities, {}};
+    Record now{lease.routingTables, lease.rulePriorities, {}, lease.nftTables};
     for (auto& w : state.wireguard)
         now.links.push_back(w.name);
-    for (auto& l : old.links) {
-        if (std::find(now.links.begin(), now.links.end(), l) == now.links.end()) {
-            now.links.push_back(l);
-        }
-    }
+    addMissing(now.links, old.links);
+    addMissing(now.nftTables, old.nftTables);
     records_[plugin] = now;
     save();
 
+    watched_[plugin] = {state.sysctls, state.wireguard};
     take(kernel::applySysctls(state.sysctls), "sysctls", errors, changes);
     applyLinks(plugin, state, old, errors, changes);
-    take(k_.nft->apply(plugin, state.tables), "nftables", errors, changes);
+    auto nft = k_.nft->apply(plugin, state.tables, now.nftTables);
+    take(nft, "nftables", errors, changes);
     applyRouting(lease, state, old, errors, changes);
 
-    // Settle the record to exactly what is owned now.
+    // Settle the record to exactly what is owned now (tables given up stay recorded until
+    // they are gone).
     now.links.clear();
     for (auto& w : state.wireguard)
         now.links.push_back(w.name);
+    if (nft.ok())
+        now.nftTables = lease.nftTables;
     records_[plugin] = now;
     save();
     return errors;
@@ -174,9 +194,11 @@ std::vector<std::string> Reconciler::remove(const std::string& plugin) {
         take(k_.routes->applyRules({}, *old.priorities), "rules", errors, changes);
     if (!old.tables.empty())
         take(k_.routes->applyRoutes({}, old.tables), "routes", errors, changes);
-    take(k_.nft->removeOwner(plugin), "nftables", errors, changes);
+    take(k_.nft->removeOwner(plugin, old.nftTables), "nftables", errors, changes);
     for (auto& l : old.links)
         take(k_.wireguard->remove(l), "link " + l, errors, changes);
+    watched_.erase(plugin);
+    reported_.erase(plugin);
     if (errors.empty()) {
         records_.erase(plugin);
         save();
@@ -186,14 +208,43 @@ std::vector<std::string> Reconciler::remove(const std::string& plugin) {
 
 std::vector<std::string> Reconciler::flushAll() {
     // Only what the record says: routes in a recorded plugin's tables, rules in its priority
-    // range, its tables and links. weft's protocol number or a "weft:<plugin>" comment on
-    // anything else proves nothing (another tool may use either) and is never swept.
+    // range, its nftables tables and links. weft's protocol number or a "weft:<plugin>" comment
+    // on anything else proves nothing (another tool may use either) and is never swept.
     std::vector<std::string> errors;
     for (auto& name : recordedPlugins()) {
         auto e = remove(name);
         errors.insert(errors.end(), e.begin(), e.end());
     }
     return errors;
+}
+
+std::vector<std::string> Reconciler::drift() {
+    using namespace std::chrono_literals;
+    std::vector<std::string> lines;
+    auto now = std::chrono::steady_clock::now();
+    for (auto& [plugin, w] : watched_) {
+        std::vector<std::string> found = kernel::sysctlDrift(w.sysctls);
+        for (auto& link : w.wireguard) {
+            if (auto d = k_.wireguard->drift(link))
+                found.push_back("wireguard link " + link.name + ": " + *d);
+        }
+        if (found.empty()) {
+            reported_.erase(plugin);
+            continue;
+        }
+        std::string what;
+        for (auto& f : found)
+            what += f + "\n";
+        auto& r = reported_[plugin];
+        if (r.what == what && now < r.next)
+            continue;  // reported already and the apply did not repair it: back off
+        r.backoff = r.what == what ? std::min(r.backoff * 2, std::chrono::seconds(64s)) : 1s;
+        r.what = what;
+        r.next = now + r.backoff;
+        for (auto& f : found)
+            lines.push_back(plugin + ": " + f);
+    }
+    return lines;
 }
 
 std::vector<std::string> Reconciler::recordedPlugins() const {

@@ -6,6 +6,7 @@
 // config — even across a daemon restart — has its objects removed.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -44,6 +45,12 @@ class Reconciler {
     std::vector<std::string> flushAll();
     /// Plugins the record knows (applied by this or an earlier weftd).
     std::vector<std::string> recordedPlugins() const;
+    /// Drift that the kernel does not announce: the sysctls and WireGuard devices of the states
+    /// last applied, read back and compared (a /proc/sys read per sysctl, one device read per
+    /// link). Returns one line per difference found, for a caller that polls (about once a
+    /// second) and reconciles when it is not empty. A difference that stays although it was
+    /// reported (the apply keeps failing) is reported again only after 1 s, 2 s, ... up to 64 s.
+    std::vector<std::string> drift();
     /// Kernel-side facts for Describe: nft rule counters of the plugin.
     Json kernelFacts(const std::string& plugin);
 
@@ -52,6 +59,8 @@ class Reconciler {
         std::vector<std::pair<uint32_t, uint32_t>> tables;
         std::optional<std::pair<uint32_t, uint32_t>> priorities;
         std::vector<std::string> links;
+        /// nftables table names: only these may be deleted, whatever comment others carry.
+        std::vector<std::string> nftTables;
     };
     void applyLinks(const std::string& plugin, const DesiredState& state, const Record& old,
                     std::vector<std::string>& errors, unsigned& changes);
@@ -59,6 +68,18 @@ class Reconciler {
                       std::vector<std::string>& errors, unsigned& changes);
     void load();
     void save() const;
+    // What apply() last asked for that drift() compares (no kernel notifications for these).
+    struct Watched {
+        std::vector<Sysctl> sysctls;
+        std::vector<WireguardLink> wireguard;
+    };
+    struct Reported {
+        std::string what;
+        std::chrono::steady_clock::time_point next{};
+        std::chrono::seconds backoff{1};
+    };
+    std::map<std::string, Watched> watched_;     // by plugin
+    std::map<std::string, Reported> reported_;  // by plugin: the last drift() line
 
     KernelEngines& k_;
     std::filesystem::path recordFile_;

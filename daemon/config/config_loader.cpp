@@ -52,6 +52,32 @@ Config parseText(std::string_view text, const std::string& fileName, const Schem
     return parseTexts({{fileName, std::string(text)}}, schema);
 }
 
+namespace {
+
+// The data directory's files; an unreadable one fails the load like a bad config file.
+void loadDataFiles(const SearchPath& sp, const Schema& schema, Config& config) {
+    std::vector<ConfigError> errors;
+    for (auto& p : findDataFiles(sp, schema.dataDirectory, schema.dataExtensions)) {
+        std::string text, why;
+        if (!isValidUtf8(p.string())) {
+            errors.push_back(ConfigError{Location{escapeInvalidUtf8(p.string()), 0}, "", "",
+                                         "file name is not valid UTF-8; rename the file"});
+        } else if (!readConfigFile(p, text, why)) {
+            errors.push_back(ConfigError{Location{p.string(), 0}, "", "", why});
+        } else if (!isValidUtf8(text)) {
+            errors.push_back(
+                ConfigError{Location{p.string(), 0}, "", "", "file is not valid UTF-8 text"});
+        } else {
+            config.files.push_back(p.string());
+            config.dataFiles.push_back(DataFile{p.string(), std::move(text)});
+        }
+    }
+    if (!errors.empty())
+        throw ConfigException(std::move(errors));
+}
+
+}  // namespace
+
 Config load(const SearchPath& sp, const std::string& name, const Schema& schema) {
     Texts texts;
     std::vector<ConfigError> errors;
@@ -75,6 +101,8 @@ Config load(const SearchPath& sp, const std::string& name, const Schema& schema)
     config.files.clear();
     for (auto& p : files)
         config.files.push_back(p.string());
+    if (!schema.dataDirectory.empty())
+        loadDataFiles(sp, schema, config);
     return config;
 }
 

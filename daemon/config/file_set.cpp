@@ -1,4 +1,5 @@
 #include "file_set.hpp"
+#include <algorithm>
 
 #include <map>
 #include <optional>
@@ -58,6 +59,31 @@ std::vector<fs::path> findFiles(const SearchPath& sp, const std::string& name) {
         if (!isMasked(p))
             out.push_back(p);
     }
+    return out;
+}
+
+std::vector<fs::path> findDataFiles(const SearchPath& sp, const std::string& dirName,
+                                    const std::vector<std::string>& extensions) {
+    std::map<std::string, fs::path> found;  // file name -> winning path; sorted by name
+    for (auto& dir : sp.dirs) {
+        std::error_code ec;
+        fs::directory_iterator it(underRoot(sp, dir) / dirName, ec), end;
+        for (; !ec && it != end; it.increment(ec)) {
+            std::string f = it->path().filename().string();
+            bool wanted =
+                f[0] != '.' &&
+                std::any_of(extensions.begin(), extensions.end(), [&](const std::string& e) {
+                    return f.size() > e.size() && f.ends_with(e);
+                });
+            std::error_code dec;
+            if (wanted && !fs::is_directory(it->path(), dec))
+                found.emplace(f, it->path());  // a higher directory came first and stays
+        }
+    }
+    std::vector<fs::path> out;
+    for (auto& [f, p] : found)
+        if (!isMasked(p))
+            out.push_back(p);
     return out;
 }
 

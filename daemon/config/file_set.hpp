@@ -20,6 +20,11 @@ struct SearchPath {
 /// file name.
 std::vector<std::filesystem::path> findFiles(const SearchPath& path, const std::string& name);
 
+/// The files "<dir>/*<ext>" (for each extension) of every directory of the search path: a
+/// file name in a higher directory wins, a masked one is left out; sorted by file name.
+std::vector<std::filesystem::path> findDataFiles(const SearchPath& path, const std::string& dir,
+                                                 const std::vector<std::string>& extensions);
+
 /// True for a symlink to /dev/null: systemd's way to mask a file of a lower directory.
 bool isMasked(const std::filesystem::path& p);
 

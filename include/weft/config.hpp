@@ -84,7 +84,17 @@ struct SectionSpec {
 };
 
 struct Schema {
+    Schema() = default;
+    /// `Schema{{sectionA, sectionB}}`, as plugins write it (no data directory).
+    Schema(std::vector<SectionSpec> s) : sections(std::move(s)) {}  // NOLINT: implicit by design
     std::vector<SectionSpec> sections;
+    /// A directory of data files beside the config ("weave-policy.d"), or empty. The core
+    /// reads "<dir>/*<ext>" for each of `dataExtensions` from every config directory, as it
+    /// reads drop-ins (a file name in a higher directory wins, a symlink to /dev/null masks
+    /// it; regular files of at most 16 MiB, valid UTF-8) and hands them over in
+    /// Config::dataFiles, sorted by file name. The plugin parses them in validate().
+    std::string dataDirectory;
+    std::vector<std::string> dataExtensions;  ///< ".yaml", ".json", ...
 };
 
 /// Small builders for schema rows, so a schema reads as a table:
@@ -193,10 +203,18 @@ class Section {
 };
 
 /// A whole parsed file set (main file plus drop-ins) for one component.
+/// One data file of Schema::dataDirectory.
+struct DataFile {
+    std::string path;  ///< as found ("/etc/weft/weave-policy.d/web.yaml")
+    std::string text;
+    bool operator==(const DataFile&) const = default;
+};
+
 class Config {
   public:
     std::vector<std::string> files;  ///< files read, in order (for Describe)
     std::vector<Section> sections;   ///< in order of first appearance
+    std::vector<DataFile> dataFiles;  ///< Schema::dataDirectory's files, by file name
 
     /// The single unnamed section of that name, or nullptr.
     const Section* section(const std::string& name) const;

@@ -22,4 +22,16 @@ struct FlowFilter {
     bool operator==(const FlowFilter&) const = default;
 };
 
+/// One flow's original direction, as a plugin sees it when it decides which flows to cut.
+struct FlowTuple {
+    Family family = Family::V4;
+    Address source;
+    Address destination;
+    uint8_t protocol = 0;
+    uint16_t sourcePort = 0;       ///< 0 for protocols without ports
+    uint16_t destinationPort = 0;  ///< 0 for protocols without ports
+    uint32_t ctMark = 0;
+    bool operator==(const FlowTuple&) const = default;
+};
+
 }  // namespace weft

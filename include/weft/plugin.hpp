@@ -36,7 +36,7 @@
 #include "weft/state.hpp"
 
 /// Bumped whenever a type in include/weft/ changes layout or a virtual call changes.
-#define WEFT_PLUGIN_ABI 3
+#define WEFT_PLUGIN_ABI 4
 
 namespace weft {
 
@@ -142,6 +142,10 @@ class Host {
     /// many were deleted. Cuts flows a policy change now denies, or that a dead gateway carried.
     /// Throws std::runtime_error when the kernel's table cannot be read.
     virtual uint64_t deleteFlows(const FlowFilter& filter) = 0;
+    /// Deletes the flows matching `filter` for which `doomed` returns true, reading the table
+    /// once: a policy change asks its own model about each flow and cuts those it now denies.
+    virtual uint64_t deleteFlowsIf(const FlowFilter& filter,
+                                   const std::function<bool(const FlowTuple&)>& doomed) = 0;
     /// Flows grouped by `ct mark & mask`: value -> number of flows (of `family` when set).
     virtual std::map<uint32_t, uint64_t> countFlowsByMark(uint32_t mask,
                                                           std::optional<Family> family) = 0;

@@ -101,6 +101,7 @@ struct MatchCtMark {
     bool negate = false;
     auto operator<=>(const MatchCtMark&) const = default;
 };
+/// `iifname "br0"`; a name ending in '*' matches every name it begins (`oifname "veth*"`).
 struct MatchIfName {
     Dir dir = Dir::Src;  ///< Src = iifname, Dst = oifname
     std::string name;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The README demo: a three-host WireGuard mesh with fwmark steering, then vpn-egress's failover,
-in network namespaces."""
+then weave-policy's NetworkPolicy on pods, in network namespaces."""
 import os
 import sys
 from pathlib import Path
@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import Testbed, clear_leftovers  # noqa: E402
 from harness.mesh import form_mesh  # noqa: E402
 from demo_egress import egress_scene  # noqa: E402
+from demo_policy import policy_scene  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,7 +55,8 @@ def main():
     if keep:
         return 0 if ok else 1
     egress_ok = egress_scene(banner, build, ROOT)
-    return 0 if ok and egress_ok else 1
+    policy_ok = policy_scene(banner, build, ROOT)
+    return 0 if ok and egress_ok and policy_ok else 1
 
 
 if __name__ == "__main__":

@@ -36,12 +36,18 @@ ConntrackTable::ConntrackTable() : impl_(std::make_unique<Impl>()) {}
 ConntrackTable::~ConntrackTable() = default;
 
 uint64_t ConntrackTable::deleteFlows(const FlowFilter& filter) {
+    return deleteFlowsIf(filter, [](const FlowTuple&) { return true; });
+}
+
+uint64_t ConntrackTable::deleteFlowsIf(const FlowFilter& filter,
+                                       const std::function<bool(const FlowTuple&)>& doomedIf) {
     return impl_->withSocket([&](CtSocket& socket) {
         // The whole dump is read before deleting: the kernel's dump walks the table while
         // it is being changed otherwise, and one socket cannot interleave the two.
         std::vector<CtPtr> doomed;
         socket.dump(conntrack::dumpFilterFor(filter), [&](CtPtr flow) {
-            if (conntrack::flowMatches(filter, flow.get()))
+            if (conntrack::flowMatches(filter, flow.get()) &&
+                doomedIf(conntrack::flowTuple(flow.get())))
                 doomed.push_back(std::move(flow));
         });
         return doomed.empty() ? uint64_t(0) : socket.destroy(doomed);

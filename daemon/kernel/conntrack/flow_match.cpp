@@ -93,4 +93,31 @@ bool flowMatches(const FlowFilter& filter, const nf_conntrack* flow) {
     return true;
 }
 
+FlowTuple flowTuple(const nf_conntrack* flow) {
+    FlowTuple t;
+    auto family = familyOf(flow);
+    t.family = family.value_or(Family::V4);
+    if (family) {
+        bool v4 = *family == Family::V4;
+        auto at = [&](nf_conntrack_attr attr) {
+            return nfct_attr_is_set(flow, attr)
+                       ? Address::fromBytes(*family,
+                                            static_cast<const uint8_t*>(nfct_get_attr(flow, attr)))
+                       : Address{};
+        };
+        t.source = at(v4 ? ATTR_ORIG_IPV4_SRC : ATTR_ORIG_IPV6_SRC);
+        t.destination = at(v4 ? ATTR_ORIG_IPV4_DST : ATTR_ORIG_IPV6_DST);
+    }
+    if (nfct_attr_is_set(flow, ATTR_ORIG_L4PROTO))
+        t.protocol = nfct_get_attr_u8(flow, ATTR_ORIG_L4PROTO);
+    if (hasPorts(t.protocol)) {
+        if (nfct_attr_is_set(flow, ATTR_ORIG_PORT_SRC))
+            t.sourcePort = ntohs(nfct_get_attr_u16(flow, ATTR_ORIG_PORT_SRC));
+        if (nfct_attr_is_set(flow, ATTR_ORIG_PORT_DST))
+            t.destinationPort = ntohs(nfct_get_attr_u16(flow, ATTR_ORIG_PORT_DST));
+    }
+    t.ctMark = flowMark(flow);
+    return t;
+}
+
 }  // namespace weft::kernel::conntrack

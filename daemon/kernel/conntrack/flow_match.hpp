@@ -19,6 +19,8 @@ DumpFilter dumpFilterFor(const FlowFilter& filter);
 /// True if every field set in `filter` matches the flow's original direction. A flow without
 /// ports (ICMP, GRE, ...) never matches a port filter.
 bool flowMatches(const FlowFilter& filter, const nf_conntrack* flow);
+/// The flow's original tuple and ct mark (absent fields are zero).
+FlowTuple flowTuple(const nf_conntrack* flow);
 /// The flow's ct mark (0 when the kernel reported none).
 uint32_t flowMark(const nf_conntrack* flow);
 

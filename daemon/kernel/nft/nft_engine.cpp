@@ -47,6 +47,7 @@ struct NftEngine::Plan {
     std::vector<BatchMessage> batch;
     std::vector<std::string> touched;                 ///< cache keys of tables the batch changes
     std::map<std::string, const DesiredView*> views;  ///< the desired tables' views, updated
+    std::vector<std::string> deleted;                 ///< cache keys of tables it deletes
     uint32_t setId = 1;
 };
 
@@ -156,11 +157,11 @@ std::string NftEngine::planTable(Plan& plan, const std::string& owner, const Tab
     return {};
 }
 
-ApplyResult NftEngine::apply(const std::string& owner,
-                             const std::vector<weft::nft::Table>& desired) {
+ApplyResult NftEngine::apply(const std::string& owner, const std::vector<weft::nft::Table>& desired,
+                             const std::vector<std::string>& recorded) {
     for (int attempt = 1;; ++attempt) {
         try {
-            return applyOnce(owner, desired);
+            return applyOnce(owner, desired, recorded);
         } catch (const std::system_error& e) {
             // EINTR: the ruleset changed during a dump (NLM_F_DUMP_INTR); read it again.
             if (e.code().value() == EINTR && attempt < 3)
@@ -172,8 +173,28 @@ ApplyResult NftEngine::apply(const std::string& owner,
     }
 }
 
+// A table is the owner's to delete when it carries the owner's tag (nobody else's table is
+// touched) and weft's record lists it (a tag proves nothing: anyone can write that comment).
+bool NftEngine::deletable(const std::string& owner, const TableHeader& h,
+                          const std::vector<std::string>& recorded) const {
+    if (h.comment != ownerTag(owner))
+        return false;
+    auto mine = applied_.find(owner);
+    return (mine != applied_.end() && mine->second.count(key(h.family, h.name))) ||
+           std::find(recorded.begin(), recorded.end(), h.name) != recorded.end();
+}
+
+void NftEngine::planDelete(Plan& plan, const TableHeader& h) {
+    auto k = key(h.family, h.name);
+    plan.batch.push_back(delTable({h.family, h.name}));
+    plan.touched.push_back(k);
+    plan.deleted.push_back(k);
+    desired_.erase(k);
+}
+
 ApplyResult NftEngine::applyOnce(const std::string& owner,
-                                 const std::vector<weft::nft::Table>& desired) {
+                                 const std::vector<weft::nft::Table>& desired,
+                                 const std::vector<std::string>& recorded) {
     ApplyResult result;
     auto headers = readTables(*sock_);
     Plan plan;
@@ -186,17 +207,25 @@ ApplyResult NftEngine::applyOnce(const std::string& owner,
         bool wanted = std::any_of(desired.begin(), desired.end(), [&](auto& t) {
             return t.family == h.family && t.name == h.name;
         });
-        if (h.comment == ownerTag(owner) && !wanted) {
-            plan.batch.push_back(delTable({h.family, h.name}));
-            plan.touched.push_back(key(h.family, h.name));
-            desired_.erase(key(h.family, h.name));
-        }
+        if (!wanted && deletable(owner, h, recorded))
+            planDelete(plan, h);
     }
     if (!result.errors.empty()) {
         sock_->sendBatch({});  // nothing was sent: the stats say so
         return result;         // refuse the whole change
     }
-    return send(plan);
+    result = send(plan);
+    if (result.ok())
+        record(owner, plan);
+    return result;
+}
+
+void NftEngine::record(const std::string& owner, const Plan& plan) {
+    auto& mine = applied_[owner];
+    for (auto& [k, view] : plan.views)
+        mine.insert(k);
+    for (auto& k : plan.deleted)
+        mine.erase(k);
 }
 
 // Sends the plan's batch. On failure the cache forgets the touched tables (the kernel rolled
@@ -253,16 +282,17 @@ NftEngine::Cached& NftEngine::current(TableFamily family, const std::string& nam
     return *it->second;
 }
 
-ApplyResult NftEngine::removeOwner(const std::string& owner) {
+ApplyResult NftEngine::removeOwner(const std::string& owner,
+                                   const std::vector<std::string>& recorded) {
     Plan plan;
     for (auto& h : readTables(*sock_)) {
-        if (h.comment == ownerTag(owner)) {
-            plan.batch.push_back(delTable({h.family, h.name}));
-            plan.touched.push_back(key(h.family, h.name));
-            desired_.erase(key(h.family, h.name));
-        }
+        if (deletable(owner, h, recorded))
+            planDelete(plan, h);
     }
-    return send(plan);
+    auto result = send(plan);
+    if (result.ok())
+        applied_.erase(owner);
+    return result;
 }
 
 std::vector<RuleCounter> NftEngine::counters(const std::string& owner) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,11 @@ struct RuleCounter {
 /// The only code in weft that speaks nf_tables.
 ///
 /// Ownership: a weft table carries the userdata comment "weft:<owner>" (shown by `nft list` as
-/// `comment "weft:<owner>"`); only tables with the caller's tag are ever changed or deleted, and
-/// a foreign table with a desired name is an error. With Options::ownerFlag the tables are
+/// `comment "weft:<owner>"`); only tables with the caller's tag are ever changed, and a foreign
+/// table with a desired name is an error. The tag alone never makes a table deletable (anyone
+/// can write that comment): a table is deleted only if it is also in weft's own record of the
+/// owner's tables — the tables this engine applied for the owner, or the names the caller's
+/// record (which outlives weftd) passes in `recorded`. With Options::ownerFlag the tables are
 /// created with NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST (probed once: no owner flag at all on a
 /// kernel without persist). While this engine's socket is open, nobody else can change or
 /// delete them: `nft delete table ...` fails with "Operation not permitted", and
@@ -58,13 +62,20 @@ class NftEngine {
     explicit NftEngine(Options o);
     ~NftEngine();
 
-    /// Converges every table tagged for `owner` to `desired` in ONE transaction: creates
-    /// missing tables, deletes owned tables no longer desired, replaces changed chains, and
-    /// updates set elements element by element. A failed batch changes nothing; errors name
-    /// the object. A no-change call sends nothing.
-    ApplyResult apply(const std::string& owner, const std::vector<weft::nft::Table>& desired);
-    /// Deletes every table tagged for `owner`.
-    ApplyResult removeOwner(const std::string& owner);
+    /// Converges the owner's tables to `desired` in ONE transaction: creates missing tables,
+    /// deletes owned tables no longer desired (tagged for `owner` and recorded: applied by this
+    /// engine or named in `recorded`), replaces changed chains, and updates set elements element
+    /// by element. A failed batch changes nothing; errors name the object. A no-change call
+    /// sends nothing.
+    ApplyResult apply(const std::string& owner, const std::vector<weft::nft::Table>& desired,
+                      const std::vector<std::string>& recorded = {});
+    /// Deletes the owner's tables: tagged for `owner` and applied by this engine or named in
+    /// `recorded` (table names, any family). Other tables with the owner's tag stay.
+    ApplyResult removeOwner(const std::string& owner,
+                            const std::vector<std::string>& recorded = {});
+    /// Switches Options::ownerFlag; each table is re-created with or without owner+persist, in
+    /// one transaction, on its owner's next apply.
+    void setOwnerFlag(bool on) { options_.ownerFlag = on; }
     /// Owners of weft-tagged tables in the kernel.
     std::vector<std::string> owners();
     /// Counters of the owner's rules that have a Counter statement.
@@ -87,8 +98,13 @@ class NftEngine {
     uint32_t tableFlags();
     std::string planTable(Plan& plan, const std::string& owner, const nft::TableHeader* have,
                           const weft::nft::Table& t);
-    ApplyResult applyOnce(const std::string& owner, const std::vector<weft::nft::Table>& desired);
+    ApplyResult applyOnce(const std::string& owner, const std::vector<weft::nft::Table>& desired,
+                          const std::vector<std::string>& recorded);
+    bool deletable(const std::string& owner, const nft::TableHeader& h,
+                   const std::vector<std::string>& recorded) const;
+    void planDelete(Plan& plan, const nft::TableHeader& h);
     ApplyResult send(Plan& plan);
+    void record(const std::string& owner, const Plan& plan);
     Cached& current(weft::nft::TableFamily family, const std::string& name);
 
     Options options_;
@@ -97,6 +113,8 @@ class NftEngine {
     /// Views of the last desired tables (same keys), so an apply hashes changed rules only.
     std::map<std::string, std::unique_ptr<nft::DesiredView>> desired_;
     std::optional<bool> persistSupported_;  ///< probed on first use
+    /// Tables ("family name") this engine applied per owner: its own record of what it made.
+    std::map<std::string, std::set<std::string>> applied_;
 };
 
 }  // namespace weft::kernel

@@ -84,10 +84,15 @@ void ifnameMatch(nftnl_rule* r, const MatchIfName& m) {
     meta(r, m.dir == Dir::Src ? NFT_META_IIFNAME : NFT_META_OIFNAME);
     if (m.name.empty() || m.name.size() >= IFNAMSIZ)
         throw std::invalid_argument("interface name \"" + m.name + "\" is not 1 to 15 characters");
-    // As nft compares an exact name: all IFNAMSIZ bytes, null-padded.
+    // As nft compares: an exact name is all IFNAMSIZ bytes, null-padded; "veth*" is the
+    // bytes before the '*' only.
     char name[IFNAMSIZ] = {};
-    std::memcpy(name, m.name.data(), m.name.size());
-    cmp(r, m.negate ? NFT_CMP_NEQ : NFT_CMP_EQ, name, IFNAMSIZ);
+    bool wildcard = m.name.back() == '*';
+    size_t length = wildcard ? m.name.size() - 1 : IFNAMSIZ;
+    if (wildcard && length == 0)
+        throw std::invalid_argument("interface pattern \"*\" matches every name: leave it out");
+    std::memcpy(name, m.name.data(), wildcard ? length : m.name.size());
+    cmp(r, m.negate ? NFT_CMP_NEQ : NFT_CMP_EQ, name, length);
 }
 
 void verdict(nftnl_rule* r, Verdict v, const std::string& chain) {

@@ -72,6 +72,16 @@ std::optional<std::string> readSysctl(const std::string& key) {
     return v;
 }
 
+std::vector<std::string> sysctlDrift(const std::vector<Sysctl>& desired) {
+    std::vector<std::string> out;
+    for (auto& s : desired) {
+        auto now = readSysctl(s.key);
+        if (now && canonical(*now) != canonical(s.value))
+            out.push_back(s.key + " is " + *now + ", want " + s.value);
+    }
+    return out;
+}
+
 ApplyResult applySysctls(const std::vector<Sysctl>& desired) {
     ApplyResult res;
     for (auto& s : desired) {

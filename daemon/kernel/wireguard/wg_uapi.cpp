@@ -1,9 +1,11 @@
 #include "wg_uapi.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -91,33 +93,71 @@ DeviceState parseGet(const std::string& reply) {
     return d;
 }
 
+std::chrono::milliseconds exchangeDeadline(size_t requestBytes) {
+    return std::chrono::milliseconds(500 + requestBytes * 4 / 1000);
+}
+
 std::string UapiClient::exchange(const std::string& ifname, const std::string& request) const {
-    Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    using Clock = std::chrono::steady_clock;
+    const auto budget = exchangeDeadline(request.size());
+    const auto deadline = Clock::now() + budget;
+    std::string path = socketPath(ifname).string();
+    Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd.get() < 0)
         throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    std::string path = socketPath(ifname).string();
     std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
     if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-        throw std::runtime_error("connect " + path + ": " + std::strerror(errno));
+        // EAGAIN: its accept queue is full, so it is there but not serving.
+        if (errno != EAGAIN && errno != EINPROGRESS)
+            throw UapiUnavailable("connect " + path + ": " + std::strerror(errno));
     }
-    timeval tv{5, 0};
-    setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    auto busy = [&](const char* doing) {
+        return UapiTimeout("wireguard-go on " + ifname + " is busy: no " + doing + " within " +
+                           std::to_string(budget.count()) + " ms (request of " +
+                           std::to_string(request.size()) + " bytes)");
+    };
+    // Waits until `events` or the deadline; false on the deadline.
+    auto wait = [&](short events) {
+        for (;;) {
+            auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+            if (left.count() <= 0)
+                return false;
+            pollfd p{fd.get(), events, 0};
+            int n = poll(&p, 1, int(left.count()));
+            if (n > 0)
+                return true;
+            if (n < 0 && errno != EINTR)
+                throw std::runtime_error("poll " + path + ": " + std::strerror(errno));
+        }
+    };
     size_t off = 0;
     while (off < request.size()) {
-        ssize_t n = write(fd.get(), request.data() + off, request.size() - off);
-        if (n <= 0)
+        ssize_t n = send(fd.get(), request.data() + off, request.size() - off, MSG_NOSIGNAL);
+        if (n > 0) {
+            off += size_t(n);
+        } else if (n < 0 && (errno == EAGAIN || errno == ENOTCONN)) {
+            if (!wait(POLLOUT))
+                throw busy(off ? "room for the rest of the request" : "connection");
+        } else if (n < 0 && errno != EINTR) {
             throw std::runtime_error("write " + path + ": " + std::strerror(errno));
-        off += size_t(n);
+        }
     }
     std::string reply;
     char buf[65536];
     while (reply.size() < 2 || reply.compare(reply.size() - 2, 2, "\n\n") != 0) {
         ssize_t n = read(fd.get(), buf, sizeof buf);
-        if (n <= 0)
-            break;
-        reply.append(buf, size_t(n));
+        if (n > 0) {
+            reply.append(buf, size_t(n));
+        } else if (n == 0) {
+            break;  // closed: the caller reports what came
+        } else if (errno == EAGAIN) {
+            if (!wait(POLLIN))
+                throw busy("reply");
+        } else if (errno != EINTR) {
+            throw std::runtime_error("read " + path + ": " + std::strerror(errno));
+        }
     }
     return reply;
 }
@@ -132,7 +172,10 @@ bool UapiClient::alive(const std::string& ifname) const {
 }
 
 DeviceState UapiClient::get(const std::string& ifname) const {
-    return parseGet(exchange(ifname, "get=1\n\n"));
+    std::string reply = exchange(ifname, "get=1\n\n");
+    if (reply.find("errno=") == std::string::npos)  // never an empty device by mistake
+        throw std::runtime_error("wireguard UAPI get on " + ifname + ": no reply");
+    return parseGet(reply);
 }
 
 void UapiClient::set(const std::string& ifname, const std::string& body) const {
@@ -141,7 +184,7 @@ void UapiClient::set(const std::string& ifname, const std::string& body) const {
         auto pos = reply.find("errno=");
         throw std::runtime_error("wireguard UAPI set failed: " +
                                  (pos == std::string::npos
-                                      ? std::string("no reply")
+                                      ? std::string("no reply (connection closed)")
                                       : reply.substr(pos, reply.find('\n', pos) - pos)));
     }
 }

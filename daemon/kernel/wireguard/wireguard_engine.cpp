@@ -11,6 +11,7 @@
 
 #include "kernel/rtnl/link_engine.hpp"
 #include "wg_diff.hpp"
+#include "wg_drift.hpp"
 #include "wg_genl.hpp"
 #include "wg_uapi.hpp"
 
@@ -122,29 +123,79 @@ ApplyResult WireguardEngine::apply(const WireguardLink& d) {
     return r;
 }
 
+// While a link's wireguard-go is busy, weftd does not ask it again for a while (1 s, doubling
+// to 8 s): each unanswered exchange holds the event loop for its whole deadline.
+void WireguardEngine::checkNotBusy(const std::string& ifname) const {
+    auto it = busy_.find(ifname);
+    if (it == busy_.end())
+        return;
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(it->second.until -
+                                                             std::chrono::steady_clock::now());
+    if (left.count() > 0) {
+        throw wg::UapiTimeout("wireguard-go on " + ifname +
+                              " is busy (it did not answer); asking again in " +
+                              std::to_string(left.count()) + " ms");
+    }
+}
+
+template <class F>
+auto WireguardEngine::uapiCall(const std::string& ifname, F&& call) {
+    checkNotBusy(ifname);
+    try {
+        wg::UapiClient uapi(runtimeDir_);
+        auto result = call(uapi);
+        busy_.erase(ifname);
+        return result;
+    } catch (const wg::UapiTimeout&) {
+        auto& b = busy_[ifname];
+        b.backoff = b.backoff.count() ? std::min(b.backoff * 2, std::chrono::milliseconds(8s)) : 1s;
+        b.until = std::chrono::steady_clock::now() + b.backoff;
+        throw;
+    }
+}
+
+wg::DeviceState WireguardEngine::uapiGet(const std::string& ifname) {
+    return uapiCall(ifname, [&](wg::UapiClient& u) { return u.get(ifname); });
+}
+
+void WireguardEngine::uapiSet(const std::string& ifname, const std::string& body) {
+    uapiCall(ifname, [&](wg::UapiClient& u) {
+        u.set(ifname, body);
+        return true;
+    });
+}
+
 ApplyResult WireguardEngine::applyUserspace(const WireguardLink& d) {
-    wg::UapiClient uapi(runtimeDir_);
+    ApplyResult r;
     std::optional<wg::DeviceState> have = takeRead(d.name);
     try {
         if (!have)
-            have = uapi.get(d.name);  // answering: alive (a liveness probe would read it twice)
+            have = uapiGet(d.name);  // answering: alive (a liveness probe would read it twice)
+    } catch (const wg::UapiTimeout& e) {
+        // It runs but is busy: a restart would drop every session. This reconcile fails; the
+        // drift check asks again once the back-off ends and re-converges.
+        r.errors.push_back(e.what());
+        return r;
     } catch (const std::exception&) {
     }
-    ApplyResult r;
     if (!have) {
         r = ensureUserspace(d);
         if (!r.ok())
             return r;
     }
     try {
-        auto change = wg::diffDevice(have ? *have : uapi.get(d.name), d);
+        auto change = wg::diffDevice(have ? *have : uapiGet(d.name), d);
+        lastChangedPeers_ = change.changedPeers();
         if (!change.empty()) {
-            uapi.set(d.name, wg::encodeUapiSet(change));
+            // One "set" for every change, however many peers: one exchange, one deadline.
+            uapiSet(d.name, wg::encodeUapiSet(change));
             r.changes += 1 + change.changedPeers();
         }
-        lastChangedPeers_ = change.changedPeers();
         if (children_.count(d.name) && r.changes)
             children_[d.name].restarts = 0;
+    } catch (const wg::UapiTimeout& e) {
+        r.errors.push_back(std::string(e.what()) +
+                           "; what it did not apply is sent again at the next reconcile");
     } catch (const std::exception& e) {
         r.errors.push_back(e.what());
     }
@@ -190,6 +241,7 @@ ApplyResult WireguardEngine::applyKernel(const WireguardLink& d) {
 ApplyResult WireguardEngine::remove(const std::string& ifname) {
     ApplyResult r;
     kernelLinks_.erase(ifname);
+    busy_.erase(ifname);
     readThisPass_.erase(ifname);
     auto it = children_.find(ifname);
     if (it != children_.end() && it->second.pid > 0) {
@@ -216,7 +268,9 @@ std::optional<std::vector<WireguardPeerStatus>> WireguardEngine::status(const st
             got = genl().get(ifname);
         } else {
             try {
-                got = wg::UapiClient(runtimeDir_).get(ifname);
+                got = uapiGet(ifname);
+            } catch (const wg::UapiTimeout&) {
+                throw;  // wireguard-go runs: this is no kernel link
             } catch (const std::exception&) {
                 // No wireguard-go: a kernel link left by an earlier weftd is readable before
                 // this engine's first apply (a restart must see the endpoints that worked).
@@ -231,6 +285,16 @@ std::optional<std::vector<WireguardPeerStatus>> WireguardEngine::status(const st
         for (auto& p : d.peers)
             out.push_back({p.publicKey, p.endpoint, p.lastHandshake, p.rx, p.tx});
         return out;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::optional<std::string> WireguardEngine::drift(const WireguardLink& desired) {
+    try {
+        wg::DeviceState have =
+            kernelLinks_.count(desired.name) ? genl().get(desired.name) : uapiGet(desired.name);
+        return wg::describeDrift(have, desired);
     } catch (const std::exception&) {
         return std::nullopt;
     }

@@ -42,6 +42,10 @@ class WireguardEngine {
     ApplyResult remove(const std::string& ifname);
     /// Peers as the back end last applied for this link reports them; nullopt if unreadable.
     std::optional<std::vector<WireguardPeerStatus>> status(const std::string& ifname);
+    /// How the link differs from `desired` in what apply() sets (endpoints aside: peers roam),
+    /// or nullopt when it does not or cannot be read now (gone, busy: other paths report those).
+    /// One read of the device: a UAPI "get" or a netlink dump. Meant to be polled.
+    std::optional<std::string> drift(const WireguardLink& desired);
     /// A reconcile pass begins. Within a pass, apply() diffs against the device as status() read
     /// it (a plugin asks for status while computing its desired state) instead of reading the
     /// whole device a second time; reads from before the pass are forgotten.
@@ -62,7 +66,18 @@ class WireguardEngine {
         unsigned restarts = 0;
         std::chrono::steady_clock::time_point notBefore{};
     };
+    struct Busy {
+        std::chrono::steady_clock::time_point until{};
+        std::chrono::milliseconds backoff{0};
+    };
     ApplyResult ensureUserspace(const WireguardLink& desired);
+    // UAPI exchanges go through these: they fail fast (UapiTimeout) while the link's
+    // wireguard-go is in its busy back-off, and start or extend it when it does not answer.
+    void checkNotBusy(const std::string& ifname) const;
+    template <class F>
+    auto uapiCall(const std::string& ifname, F&& call);
+    wg::DeviceState uapiGet(const std::string& ifname);
+    void uapiSet(const std::string& ifname, const std::string& body);
     ApplyResult applyUserspace(const WireguardLink& desired);
     ApplyResult applyKernel(const WireguardLink& desired);
     wg::GenlClient& genl();  // opened on first use; throws std::system_error
@@ -75,6 +90,7 @@ class WireguardEngine {
     bool kernelProbed_ = false;
     std::set<std::string> kernelLinks_;                    // links applied on the kernel back end
     std::map<std::string, wg::DeviceState> readThisPass_;  // by status(), taken by apply()
+    std::map<std::string, Busy> busy_;                     // userspace links not answering
     std::optional<wg::DeviceState> takeRead(const std::string& ifname);
     unsigned lastChangedPeers_ = 0;
 };

@@ -12,7 +12,7 @@ from .proc import run
 from .wait import wait_until
 
 PRIVATE_DIRS = ["/run/wireguard", "/run/weft", "/var/lib/weft"]
-PLUGINS = ["wireguard-mesh", "fwmark-routing", "exemption-rules", "vpn-egress"]
+PLUGINS = ["wireguard-mesh", "fwmark-routing", "exemption-rules", "vpn-egress", "weave-policy"]
 
 
 class Pod:

@@ -47,6 +47,8 @@ std::vector<Case> filterCases() {
         {Rule{}.ctMark(Mark{0x100, 0x100}), "ct mark & 0x00000100 == 0x00000100"},
         {Rule{}.iif("eth0"), "iifname \"eth0\""},
         {Rule{}.oif("wg0", true), "oifname != \"wg0\""},
+        {Rule{}.iif("veth*"), "iifname \"veth*\""},
+        {Rule{}.oif("br-*", true), "oifname != \"br-*\""},
         {Rule{}.l4proto(17), "meta l4proto udp"},
         {Rule{}.family(Family::V6), "meta nfproto ipv6"},
         {Rule{}.family(Family::V4).saddr(P("10.0.0.0/8")), "ip saddr 10.0.0.0/8"},

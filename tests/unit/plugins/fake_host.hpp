@@ -94,6 +94,20 @@ class FakeHost : public Host {
         deletedFlows.push_back(filter);
         return flowsToDelete;
     }
+    /// Flows deleteFlowsIf offers the plugin; those it dooms are removed and recorded.
+    std::vector<FlowTuple> flows;
+    std::vector<FlowTuple> cutFlows;
+    uint64_t deleteFlowsIf(const FlowFilter&,
+                           const std::function<bool(const FlowTuple&)>& doomed) override {
+        uint64_t n = 0;
+        std::erase_if(flows, [&](const FlowTuple& f) {
+            if (!doomed(f)) return false;
+            cutFlows.push_back(f);
+            ++n;
+            return true;
+        });
+        return n;
+    }
     std::map<uint32_t, uint64_t> countFlowsByMark(uint32_t, std::optional<Family>) override {
         return flowCounts;
     }

@@ -1,0 +1,3 @@
+#include "weave_plugin.hpp"
+
+WEFT_PLUGIN(weft::weave::WeavePlugin)
