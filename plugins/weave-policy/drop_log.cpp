@@ -25,23 +25,6 @@ std::string podName(const Evaluator& evaluator, const Address& a) {
 
 }  // namespace
 
-std::string protocolWord(uint8_t protocol) {
-    switch (protocol) {
-        case kTcp:
-            return "TCP";
-        case kUdp:
-            return "UDP";
-        case kSctp:
-            return "SCTP";
-        case 1:
-            return "ICMP";
-        case 58:
-            return "ICMPv6";
-        default:
-            return std::to_string(protocol);
-    }
-}
-
 void DropLog::record(const LoggedPacket& p, const Evaluator& evaluator) {
     std::string direction = p.prefix.rfind(kLogPrefixEgress, 0) == 0    ? "egress"
                             : p.prefix.rfind(kLogPrefixIngress, 0) == 0 ? "ingress"
@@ -52,7 +35,7 @@ void DropLog::record(const LoggedPacket& p, const Evaluator& evaluator) {
                       {"sourcePod", podName(evaluator, p.source)},
                       {"destination", p.destination.str()},
                       {"destinationPod", podName(evaluator, p.destination)},
-                      {"protocol", protocolWord(p.protocol)},
+                      {"protocol", protocolName(p.protocol)},
                       {"port", p.destinationPort ? std::to_string(*p.destinationPort) : ""},
                       {"in", p.inInterface},
                       {"out", p.outInterface}});

@@ -28,7 +28,4 @@ class DropLog {
     std::deque<std::map<std::string, std::string>> rows_;
 };
 
-/// "TCP", "UDP", "SCTP", "ICMP", "ICMPv6" or the number.
-std::string protocolWord(uint8_t protocol);
-
 }  // namespace weft::weave

@@ -42,6 +42,10 @@ std::string protocolName(uint8_t protocol) {
             return "UDP";
         case kSctp:
             return "SCTP";
+        case 1:
+            return "ICMP";
+        case 58:
+            return "ICMPv6";
         default:
             return "protocol " + std::to_string(protocol);
     }

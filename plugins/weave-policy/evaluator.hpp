@@ -82,7 +82,7 @@ class Evaluator {
     std::map<const Pod*, PodIndex> pods_;  ///< only the pods some policy isolates
 };
 
-/// "TCP", "UDP", "SCTP", or "protocol N" for any other IP protocol.
+/// "TCP", "UDP", "SCTP", "ICMP", "ICMPv6", or "protocol N" for any other IP protocol.
 std::string protocolName(uint8_t protocol);
 
 /// A one-line account: "denied: ingress of Pod x/a is isolated by NetworkPolicy x/deny-all

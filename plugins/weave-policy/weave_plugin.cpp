@@ -423,7 +423,7 @@ std::map<std::string, std::string> WeavePlugin::explainConnection(
             {"sourcePod", v.egress.pod ? v.egress.pod->ns + "/" + v.egress.pod->name : ""},
             {"destination", c.destination.str()},
             {"destinationPod", v.ingress.pod ? v.ingress.pod->ns + "/" + v.ingress.pod->name : ""},
-            {"protocol", protocolWord(*proto)},
+            {"protocol", protocolName(*proto)},
             {"port", std::to_string(port)},
             {"egress", side(v.egress)},
             {"egressPolicies", policies(v.egress)},

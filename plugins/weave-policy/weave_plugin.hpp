@@ -72,7 +72,7 @@ class WeavePlugin final : public Plugin {
     uint16_t subscribedGroup_ = 0;
     bool cutPending_ = false;
     uint64_t generation_ = 0, cutAfter_ = 0;
-    uint64_t changedAt_ = 0;  ///< generation_ when objects last changed
+    uint64_t changedAt_ = 0;              ///< generation_ when objects last changed
     std::vector<std::string> conflicts_;  ///< file objects left out (an address taken twice)
 };
 

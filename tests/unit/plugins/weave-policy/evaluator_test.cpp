@@ -560,8 +560,8 @@ TEST_F(Netpol, ExplainDeniedBothSidesAndOtherProtocols) {
     EXPECT_EQ(
         explain(e, icmp, e.evaluate(icmp)),
         "denied: egress of Pod x/a is isolated by NetworkPolicy x/deny-all and no rule admits "
-        "protocol 58 to Pod x/b (fd00::1:2); ingress of Pod x/b is isolated by NetworkPolicy "
-        "x/deny-all, NetworkPolicy x/web and no rule admits protocol 58 from Pod x/a (fd00::1:1)");
+        "ICMPv6 to Pod x/b (fd00::1:2); ingress of Pod x/b is isolated by NetworkPolicy "
+        "x/deny-all, NetworkPolicy x/web and no rule admits ICMPv6 from Pod x/a (fd00::1:1)");
     Connection out{ip("10.0.1.1"), ip("192.0.2.1"), kSctp, 9};
     EXPECT_EQ(
         explain(e, out, e.evaluate(out)),
