@@ -78,6 +78,7 @@ void PolicyCompiler::rebuild(const ObjectSet& objects, const CompileOptions& opt
             ingressNs_.insert(p.ns);
         if (p.egress)
             egressNs_.insert(p.ns);
+        const NetworkPolicy& policy = p;  // clang 14 cannot capture a structured binding
         forEachSelection(p, [&](const Selection& s, bool target) {
             auto& sets = selections_[s];
             if (sets.name4.empty()) {
@@ -86,8 +87,8 @@ void PolicyCompiler::rebuild(const ObjectSet& objects, const CompileOptions& opt
                 sets.name6 = "s6_" + d;
             }
             if (target) {
-                sets.ingressTarget |= p.ingress;
-                sets.egressTarget |= p.egress;
+                sets.ingressTarget |= policy.ingress;
+                sets.egressTarget |= policy.egress;
             }
         });
         auto names = [&](const std::vector<PolicyRule>& rules) {
