@@ -14,7 +14,7 @@ struct EventLoop::Source {
     Id id = 0;
     sd_event_source* source = nullptr;
     Callback fn;
-    std::function<void(uint32_t)> ioFn;  // addIo sources only
+    std::function<void(uint32_t)> ioFn;   // addIo sources only
     std::chrono::milliseconds period{0};  // timers: 0 = one-shot
     ~Source() { sd_event_source_disable_unref(source); }
 };
