@@ -8,7 +8,7 @@ PACKAGES=(meson ninja-build pkg-config g++ libsdbus-c++-dev libsdbus-c++-bin lib
   wireguard-go wireguard-tools iputils-ping tcpdump socat dbus python3 util-linux procps
   clang-format systemd nlohmann-json3-dev libnetfilter-conntrack-dev
   libnetfilter-log-dev conntrack libyaml-cpp-dev python3-yaml python3-scapy
-  libcurl4-openssl-dev etcd-server etcd-client openssl)
+  libcurl4-openssl-dev etcd-server etcd-client openssl iptables ipset)
 if [ "${1:-}" = "--if-missing" ]; then
     missing=0
     for p in "${PACKAGES[@]}"; do
