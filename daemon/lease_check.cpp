@@ -22,7 +22,8 @@ bool tableLeased(const Lease& l, uint32_t table) {
 }
 
 bool priorityLeased(const Lease& l, uint32_t prio) {
-    return l.rulePriorities && prio >= l.rulePriorities->first && prio <= l.rulePriorities->second;
+    return std::any_of(l.rulePriorities.begin(), l.rulePriorities.end(),
+                       [&](auto& r) { return prio >= r.first && prio <= r.second; });
 }
 
 void checkRanges(const std::string& what, const std::vector<std::pair<uint32_t, uint32_t>>& a,
@@ -53,9 +54,7 @@ std::vector<std::string> leaseConflicts(const std::string& nameA, const Lease& a
             out.push_back(who + " both lease link " + l);
     }
     checkRanges("routing table", a.routingTables, b.routingTables, who, out);
-    if (a.rulePriorities && b.rulePriorities) {
-        checkRanges("rule priority", {*a.rulePriorities}, {*b.rulePriorities}, who, out);
-    }
+    checkRanges("rule priority", a.rulePriorities, b.rulePriorities, who, out);
     if (uint32_t both = a.markBits & b.markBits) {
         out.push_back(who + " both write fwmark bits " + hex(both));
     }

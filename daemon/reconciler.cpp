@@ -43,6 +43,16 @@ void addMissing(std::vector<std::string>& to, const std::vector<std::string>& fr
     }
 }
 
+std::vector<RoutingRule> rulesIn(const std::vector<RoutingRule>& rules,
+                                 std::pair<uint32_t, uint32_t> range) {
+    std::vector<RoutingRule> in;
+    for (auto& r : rules) {
+        if (r.priority >= range.first && r.priority <= range.second)
+            in.push_back(r);
+    }
+    return in;
+}
+
 std::vector<std::pair<uint32_t, uint32_t>> rangesFrom(const Json& rec, const char* key) {
     std::vector<std::pair<uint32_t, uint32_t>> v;
     if (!rec.contains(key) || !rec[key].is_array())
@@ -72,9 +82,7 @@ void Reconciler::load() {
         for (auto& [name, r] : j.items()) {
             Record rec;
             rec.tables = rangesFrom(r, "tables");
-            auto pr = rangesFrom(r, "priorities");
-            if (!pr.empty())
-                rec.priorities = pr.front();
+            rec.priorities = rangesFrom(r, "priorities");  // older weftd: at most one range
             rec.links = stringsFrom(r, "links");
             rec.nftTables = stringsFrom(r, "nftTables");
             records_[name] = rec;
@@ -90,8 +98,7 @@ void Reconciler::save() const {
     for (auto& [name, r] : records_) {
         Json rec = Json::object();
         rec["tables"] = rangesJson(r.tables);
-        rec["priorities"] = rangesJson(r.priorities ? std::vector{*r.priorities}
-                                                    : std::vector<std::pair<uint32_t, uint32_t>>{});
+        rec["priorities"] = rangesJson(r.priorities);
         Json links = Json::array();
         for (auto& l : r.links)
             links.push_back(l);
@@ -138,18 +145,18 @@ void Reconciler::applyRouting(const Lease& lease, const DesiredState& state, con
     tables.insert(tables.end(), old.tables.begin(), old.tables.end());
     if (!tables.empty())
         take(k_.routes->applyRoutes(state.routes, tables), "routes", errors, changes);
-    if (lease.rulePriorities) {
-        take(k_.routes->applyRules(state.rules, *lease.rulePriorities), "rules", errors, changes);
-    }
-    // New rules are in place before an old range is emptied: add-before-delete.
-    if (old.priorities && old.priorities != lease.rulePriorities) {
-        std::vector<RoutingRule> keep;
-        for (auto& r : state.rules) {
-            if (r.priority >= old.priorities->first && r.priority <= old.priorities->second) {
-                keep.push_back(r);
-            }
+    // The engine converges one priority range at a time: each range gets the desired rules
+    // that lie in it (leaseViolations() refused a state with rules outside every range).
+    for (auto& range : lease.rulePriorities)
+        take(k_.routes->applyRules(rulesIn(state.rules, range), range), "rules", errors, changes);
+    // New rules are in place before an old range is emptied: add-before-delete. An old range
+    // overlapping a new one keeps the desired rules inside it.
+    for (auto& range : old.priorities) {
+        if (std::find(lease.rulePriorities.begin(), lease.rulePriorities.end(), range) ==
+            lease.rulePriorities.end()) {
+            take(k_.routes->applyRules(rulesIn(state.rules, range), range), "rules", errors,
+                 changes);
         }
-        take(k_.routes->applyRules(keep, *old.priorities), "rules", errors, changes);
     }
 }
 
@@ -190,8 +197,8 @@ std::vector<std::string> Reconciler::remove(const std::string& plugin) {
     unsigned changes = 0;
     auto it = records_.find(plugin);
     Record old = it != records_.end() ? it->second : Record{};
-    if (old.priorities)
-        take(k_.routes->applyRules({}, *old.priorities), "rules", errors, changes);
+    for (auto& range : old.priorities)
+        take(k_.routes->applyRules({}, range), "rules", errors, changes);
     if (!old.tables.empty())
         take(k_.routes->applyRoutes({}, old.tables), "routes", errors, changes);
     take(k_.nft->removeOwner(plugin, old.nftTables), "nftables", errors, changes);

@@ -57,7 +57,7 @@ class Reconciler {
   private:
     struct Record {
         std::vector<std::pair<uint32_t, uint32_t>> tables;
-        std::optional<std::pair<uint32_t, uint32_t>> priorities;
+        std::vector<std::pair<uint32_t, uint32_t>> priorities;  ///< inclusive ranges
         std::vector<std::string> links;
         /// nftables table names: only these may be deleted, whatever comment others carry.
         std::vector<std::string> nftTables;
@@ -78,7 +78,7 @@ class Reconciler {
         std::chrono::steady_clock::time_point next{};
         std::chrono::seconds backoff{1};
     };
-    std::map<std::string, Watched> watched_;     // by plugin
+    std::map<std::string, Watched> watched_;    // by plugin
     std::map<std::string, Reported> reported_;  // by plugin: the last drift() line
 
     KernelEngines& k_;

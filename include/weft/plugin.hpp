@@ -45,9 +45,12 @@ inline constexpr uint32_t kPluginAbi = WEFT_PLUGIN_ABI;
 /// What a plugin may touch. The core refuses a desired state outside it and
 /// refuses to run two plugins whose leases overlap (marks: two writers of one bit).
 struct Lease {
-    std::vector<std::string> nftTables;                           ///< table names (any family)
-    std::vector<std::pair<uint32_t, uint32_t>> routingTables;     ///< inclusive id ranges
-    std::optional<std::pair<uint32_t, uint32_t>> rulePriorities;  ///< inclusive range
+    std::vector<std::string> nftTables;                        ///< table names (any family)
+    std::vector<std::pair<uint32_t, uint32_t>> routingTables;  ///< inclusive id ranges
+    /// Inclusive ip rule priority ranges (empty: no rules). Several ranges let a plugin hold
+    /// rules both before and after main (32766), e.g. 5100-5199 and 32800-32899; the core
+    /// converges each range separately and no two plugins' ranges may overlap.
+    std::vector<std::pair<uint32_t, uint32_t>> rulePriorities;
     uint32_t markBits = 0;             ///< fwmark bits this plugin writes
     std::vector<std::string> links;    ///< link names it creates
     std::vector<std::string> sysctls;  ///< sysctl keys it sets (exact)

@@ -10,13 +10,20 @@ namespace {
 
 std::string ruleText(const RoutingRule& r) {
     return std::string(r.family == Family::V6 ? "ip -6 rule " : "ip rule ") +
-           std::to_string(r.priority) + ": fwmark " + r.fwmark->str() + " lookup " +
-           std::to_string(r.table);
+           std::to_string(r.priority) + ": " + (r.invert ? "not " : "") + "fwmark " +
+           r.fwmark->str() + " lookup " + std::to_string(r.table);
 }
 
 std::string routeText(const Route& r) {
     return std::string(r.family() == Family::V6 ? "ip -6 route " : "ip route ") + "table " +
            std::to_string(r.table) + ": default dev " + r.dev + " scope link";
+}
+
+// The fallback table holds one route per prefix (maybe 100,000): shown as a count.
+std::string fallbackRoutesText(const Policy& p, Family f, size_t n) {
+    return std::string(f == Family::V6 ? "ip -6 route " : "ip route ") + "table " +
+           std::to_string(p.fallbackTable) + ": " + std::to_string(n) + " destination prefix" +
+           (n == 1 ? "" : "es") + " dev " + p.interface + " scope link";
 }
 
 Json texts(const std::vector<PrefixOrSet>& items) {
@@ -31,6 +38,7 @@ Json describePolicy(const Policy& p, const ResolvedPolicy& r) {
     j["name"] = p.name;
     j["interface"] = p.interface;
     j["table"] = int64_t(p.table);
+    j["fallbackTable"] = p.fallsBack() ? Json(int64_t(p.fallbackTable)) : Json();
     j["mark"] = p.mark.str();
     j["skipMark"] = p.skipMark ? Json(p.skipMark->str()) : Json();
     j["priority"] = int64_t(p.priority);
@@ -48,6 +56,12 @@ Json describePolicy(const Policy& p, const ResolvedPolicy& r) {
     for (Family f : p.families) {
         rules.push_back(ruleText(markRule(p, f)));
         routes.push_back(routeText(defaultRoute(p, f)));
+    }
+    if (p.fallsBack()) {
+        for (Family f : p.families) {
+            rules.push_back(ruleText(fallbackRule(p, f)));
+            routes.push_back(fallbackRoutesText(p, f, r.destinations.prefixes(f).size()));
+        }
     }
     j["rules"] = rules;
     j["routes"] = routes;
@@ -73,9 +87,13 @@ Lease RoutingPlugin::lease(const Config& config) const {
     RoutingSettings settings = readRoutingSettings(config);
     Lease l;
     l.nftTables = {kNftTable};
-    l.rulePriorities = {{kPriorityFirst, kPriorityLast}};
+    // The fallback range even when no policy uses it: the lease stays the same across reloads.
+    l.rulePriorities = {{kPriorityFirst, kPriorityLast},
+                        {kFallbackPriorityFirst, kFallbackPriorityLast}};
     for (auto& p : settings.policies) {
         l.routingTables.emplace_back(p.table, p.table);
+        if (p.fallsBack())
+            l.routingTables.emplace_back(p.fallbackTable, p.fallbackTable);
         l.markBits |= p.mark.mask;
     }
     for (auto& s : routingSysctls(settings))

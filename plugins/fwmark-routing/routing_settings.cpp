@@ -29,6 +29,8 @@ Policy readPolicy(const Section& s) {
     p.name = s.id;
     p.interface = s.str("Interface");
     p.table = uint32_t(s.integer("Table"));
+    p.fallback = s.boolean("Fallback");
+    p.fallbackTable = uint32_t(s.integer("FallbackTable"));
     p.mark = *s.mark("Mark");
     p.skipMark = readSkipMark(s);
     p.priority = uint32_t(s.integer("Priority"));
@@ -49,6 +51,17 @@ void checkPolicy(const Section& s, const Policy& p, std::vector<ConfigError>& er
     if (p.table >= 253 && p.table <= 255) {
         errors.push_back(
             s.error("Table", "tables 253-255 are the kernel's (default, main, local)"));
+    }
+    if (p.fallsBack() && p.fallbackTable >= 253 && p.fallbackTable <= 255) {
+        errors.push_back(
+            s.error("FallbackTable", "tables 253-255 are the kernel's (default, main, local)"));
+    }
+    // Table's default route behind the late rule would send every unroutable destination
+    // into the tunnel (applications then time out instead of failing over at once).
+    if (p.fallsBack() && p.fallbackTable == p.table) {
+        errors.push_back(s.error("FallbackTable",
+                                 "equals Table: the fallback table may hold "
+                                 "only the destinations, never a default route"));
     }
     if (p.mark.value == 0) {
         errors.push_back(s.error(
@@ -73,12 +86,19 @@ void checkPolicy(const Section& s, const Policy& p, std::vector<ConfigError>& er
     }
 }
 
-// Checks between policies: each table, priority and mark bit belongs to one policy.
+// Checks between policies: each table (Table= or FallbackTable=), priority and mark bit belongs
+// to one policy.
 class ClashCheck {
   public:
     void add(const Section& s, const Policy& p, std::vector<ConfigError>& errors) {
         if (auto it = tables_.find(p.table); it != tables_.end())
             errors.push_back(s.error("Table", "table " + std::to_string(p.table) + used(it)));
+        if (p.fallsBack()) {
+            if (auto it = tables_.find(p.fallbackTable); it != tables_.end()) {
+                errors.push_back(s.error("FallbackTable",
+                                         "table " + std::to_string(p.fallbackTable) + used(it)));
+            }
+        }
         if (auto it = prios_.find(p.priority); it != prios_.end()) {
             errors.push_back(
                 s.error("Priority", "priority " + std::to_string(p.priority) + used(it)));
@@ -90,6 +110,8 @@ class ClashCheck {
             }
         }
         tables_.emplace(p.table, p.name);
+        if (p.fallsBack())
+            tables_.emplace(p.fallbackTable, p.name);
         prios_.emplace(p.priority, p.name);
         masks_.emplace_back(p.mark.mask, p.name);
     }

@@ -15,6 +15,9 @@ struct Policy {
     std::string name;
     std::string interface;
     uint32_t table = 180;
+    /// Fallback=: also route the destinations in `fallbackTable`, looked up after main.
+    bool fallback = true;
+    uint32_t fallbackTable = 181;
     Mark mark{0x51821, 0x51821};
     std::optional<Mark> skipMark;
     uint32_t priority = 5100;
@@ -23,6 +26,10 @@ struct Policy {
     std::vector<Family> families;      ///< from Family=: {V4}, {V6} or {V4, V6}
 
     bool scoped() const { return !sources.empty(); }
+    /// Whether the policy has a fallback table and rule: with Fallback=yes, when it steers host
+    /// traffic (a source-scoped policy never does, and must not route it into the tunnel) and
+    /// skips WireGuard's own packets (the rule is "not fwmark SkipMark").
+    bool fallsBack() const { return fallback && !scoped() && skipMark.has_value(); }
     bool has(Family f) const;
 };
 

@@ -105,6 +105,31 @@ Route defaultRoute(const Policy& p, Family f) {
     return r;
 }
 
+RoutingRule fallbackRule(const Policy& p, Family f) {
+    RoutingRule r;
+    r.family = f;
+    r.priority = kFallbackPriorityFirst + (p.priority - kPriorityFirst);
+    r.fwmark = p.skipMark;
+    r.invert = true;  // fwmark is the only selector: matches iff (mark & mask) != value
+    r.table = p.fallbackTable;
+    return r;
+}
+
+std::vector<Route> fallbackRoutes(const Policy& p, Family f, const PrefixSet& destinations) {
+    std::vector<Route> out;
+    if (!p.fallsBack())
+        return out;
+    for (auto& prefix : destinations.prefixes(f)) {
+        Route r;
+        r.table = p.fallbackTable;
+        r.dst = prefix;
+        r.dev = p.interface;
+        r.scopeLink = true;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 std::vector<Sysctl> routingSysctls(const RoutingSettings& settings) {
     bool v4 = false;
     for (auto& p : settings.policies)
@@ -123,10 +148,16 @@ DesiredState buildRoutingState(const RoutingSettings& settings,
     if (settings.policies.empty())
         return d;
     d.tables.push_back(buildTable(settings, resolved));
-    for (auto& p : settings.policies) {
+    for (size_t i = 0; i < settings.policies.size(); ++i) {
+        const Policy& p = settings.policies[i];
         for (Family f : p.families) {
             d.rules.push_back(markRule(p, f));
             d.routes.push_back(defaultRoute(p, f));
+            if (p.fallsBack()) {
+                d.rules.push_back(fallbackRule(p, f));
+                auto routes = fallbackRoutes(p, f, resolved.at(i).destinations);
+                d.routes.insert(d.routes.end(), routes.begin(), routes.end());
+            }
         }
     }
     d.sysctls = routingSysctls(settings);

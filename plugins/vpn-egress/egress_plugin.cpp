@@ -420,11 +420,12 @@ void EgressPlugin::loadState() {
             owners_.restore(j.at("buckets").get<std::vector<std::string>>(), last);
         }
         if (j.contains("ports")) {
-            for (auto& [name, port] : j.at("ports").items()) {
+            for (auto& item : j.at("ports").items()) {
+                const std::string& name = item.key();
                 bool known = std::any_of(settings_.forwards.begin(), settings_.forwards.end(),
                                          [&](auto& f) { return f.name == name; });
                 if (known)
-                    forwardPorts_[name] = port.get<uint16_t>();
+                    forwardPorts_[name] = item.value().get<uint16_t>();
             }
         }
     } catch (const std::exception& e) {

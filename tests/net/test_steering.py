@@ -133,10 +133,13 @@ class SteeringTest(unittest.TestCase):
         out = self.h1.nft("list", "set", "inet", "weft_fwmark_routing", "mesh_dst4").stdout
         self.assertGreaterEqual(out.count(","), 100000 - 1)
         self.assertEqual(rule_count(), before, "one set lookup per packet, whatever the size")
+        fallback = self.h1.ip("route", "show", "table", "181").stdout
+        self.assertGreaterEqual(fallback.count("dev weft0"), 100000, "one fallback route per prefix")
         self.h1.write_config("fwmark-routing.conf", ROUTING + "\n".join(lines) + "\nDestinations=198.18.0.1/32\n")
         mark = len(self.h1.weftd_log())
         self.h1.weftctl("reload", check=True)
-        self.assertIn("applied 1 change(s)", self.h1.weftd_log()[mark:], "one element, one message")
+        # The set element and its fallback route in table 181 (issue 15 item 9): two messages.
+        self.assertIn("applied 2 change(s)", self.h1.weftd_log()[mark:], "one element, one route")
 
 
 if __name__ == "__main__":

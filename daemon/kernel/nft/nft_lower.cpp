@@ -127,7 +127,8 @@ std::string valueChain(uint32_t v, const Lowering::HashMap& hm, Lowering& low) {
 
 // Rewrites the maps of masked HashMarks into verdict maps jumping to the value chains.
 void lowerHashMaps(Table& t, Lowering& low) {
-    for (auto& [mapName, hm] : low.hashMaps) {
+    for (auto& [mapKey, hm] : low.hashMaps) {
+        const std::string& mapName = mapKey;  // clang 14 cannot capture a structured binding
         auto s = std::find_if(t.sets.begin(), t.sets.end(),
                               [&](const Set& x) { return x.name == mapName; });
         if (s == t.sets.end() || s->dataType != DataType::Mark)

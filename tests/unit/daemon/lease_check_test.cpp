@@ -47,6 +47,40 @@ TEST(LeaseConflicts, EveryOverlapIsNamed) {
     EXPECT_TRUE(mentions(c, "plugins fwmark-routing and other"));
 }
 
+// A plugin may lease several priority ranges (rules before and after main): each range of
+// one is checked against each range of the other.
+TEST(LeaseConflicts, EveryPriorityRangeIsChecked) {
+    Lease a = routingLease();
+    a.rulePriorities = {{5100, 5199}, {32800, 32899}};
+    Lease b = meshLease();
+    b.nftTables = {"weft_b"};
+    b.links = {};
+    b.rulePriorities = {{7100, 7199}};
+    EXPECT_TRUE(leaseConflicts("a", a, "b", b).empty()) << "7100-7199 lies between a's ranges";
+    b.rulePriorities = {{7100, 7199}, {32899, 32999}};
+    auto c = leaseConflicts("a", a, "b", b);
+    ASSERT_EQ(c.size(), 1u) << ::testing::PrintToString(c);
+    EXPECT_TRUE(mentions(c, "rule priority 32899"));
+}
+
+TEST(LeaseViolations, RulesMayUseEveryLeasedPriorityRange) {
+    Lease l = routingLease();
+    l.rulePriorities = {{5100, 5199}, {32800, 32899}};
+    DesiredState d;
+    RoutingRule r;
+    r.fwmark = Mark{0x1, 0x1};
+    r.table = 180;
+    for (uint32_t prio : {5100u, 5199u, 32800u, 32899u}) {
+        r.priority = prio;
+        d.rules.push_back(r);
+    }
+    EXPECT_TRUE(leaseViolations(l, d).empty());
+    r.priority = 32766;
+    d.rules.push_back(r);
+    EXPECT_EQ(leaseViolations(l, d),
+              std::vector<std::string>{"ip rule priority 32766 is outside the lease"});
+}
+
 // Issue 15 item 13: a clash was reported at "weftd.conf:0".
 TEST(LeaseConflicts, AsConfigErrorsTheyNameTheLine) {
     Lease other = routingLease();

@@ -34,13 +34,17 @@ class RecordFile : public ::testing::Test {
 };
 
 TEST_F(RecordFile, NamesEveryRecordedPlugin) {
-    // As Reconciler::save() writes it (see reconciler.cpp).
+    // As Reconciler::save() writes it (see reconciler.cpp); a weftd before priority lists wrote
+    // at most one range, in the same format.
     EXPECT_EQ(recorded(R"({
   "wireguard-mesh": {"tables": [], "priorities": [], "links": ["weft0"]},
-  "fwmark-routing": {"tables": [[180, 180]], "priorities": [[5100, 5199]], "links": []},
+  "fwmark-routing": {"tables": [[180, 181]], "priorities": [[5100, 5199], [32800, 32899]],
+                     "links": []},
+  "exemption-rules": {"tables": [], "priorities": [[5000, 5099]], "links": []},
   "old-weft": {"tables": [[4294967295, 4294967295]]}
 })"),
-              (std::vector<std::string>{"fwmark-routing", "old-weft", "wireguard-mesh"}));
+              (std::vector<std::string>{"exemption-rules", "fwmark-routing", "old-weft",
+                                        "wireguard-mesh"}));
 }
 
 TEST_F(RecordFile, IgnoresAFileItCannotRead) {

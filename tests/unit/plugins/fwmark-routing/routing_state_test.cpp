@@ -106,13 +106,26 @@ TEST_F(FwmarkRouting, KubeSpanPolicyExactState) {
     r4.table = 180;
     RoutingRule r6 = r4;
     r6.family = Family::V6;
-    EXPECT_EQ(d.rules, (std::vector<RoutingRule>{r4, r6}));
+    // The fallback after main: everything but WireGuard's own packets, into table 181.
+    RoutingRule f4{Family::V4, 32800, skip};
+    f4.invert = true;
+    f4.table = 181;
+    RoutingRule f6 = f4;
+    f6.family = Family::V6;
+    EXPECT_EQ(d.rules, (std::vector<RoutingRule>{r4, f4, r6, f6}));
 
     Route d4{180, RouteType::Unicast, P("0.0.0.0/0"), "weft0"};
     d4.scopeLink = true;
     Route d6 = d4;
     d6.dst = P("::/0");
-    EXPECT_EQ(d.routes, (std::vector<Route>{d4, d6}));
+    auto fallback = [](const char* prefix) {
+        Route r{181, RouteType::Unicast, P(prefix), "weft0"};
+        r.scopeLink = true;
+        return r;
+    };
+    EXPECT_EQ(d.routes, (std::vector<Route>{d4, fallback("10.50.0.0/16"), fallback("10.244.2.0/23"),
+                                            d6, fallback("fd00:244:2::/64")}))
+        << "one fallback route per destination prefix, as merged in the sets";
     EXPECT_EQ(d.sysctls, (std::vector<Sysctl>{{"net.ipv4.conf.all.src_valid_mark", "1"}}));
     EXPECT_TRUE(d.wireguard.empty());
     EXPECT_EQ(plugin.desiredState(), d) << "idempotent";
@@ -126,8 +139,19 @@ TEST_F(FwmarkRouting, NamedSetChangesOnlyElements) {
     auto after = plugin.desiredState();
     EXPECT_EQ(before.tables[0].chains, after.tables[0].chains) << "rules stay constant";
     EXPECT_EQ(before.rules, after.rules);
-    EXPECT_EQ(before.routes, after.routes);
     EXPECT_EQ(before.sysctls, after.sysctls);
+    auto inTable = [](const DesiredState& d, uint32_t table) {
+        std::vector<Prefix> out;
+        for (auto& r : d.routes) {
+            if (r.table == table)
+                out.push_back(r.dst);
+        }
+        return out;
+    };
+    EXPECT_EQ(inTable(before, 180), inTable(after, 180)) << "the default routes stay";
+    EXPECT_EQ(inTable(after, 181), (std::vector<Prefix>{P("10.50.0.0/16"), P("10.244.5.0/24"),
+                                                        P("10.244.7.0/24"), P("fd00:244:5::/64")}))
+        << "the fallback routes follow the destinations";
     EXPECT_EQ(findSet(before, "mesh_dst4")->elements, elements({"10.50.0.0/16", "10.244.2.0/24"}));
     EXPECT_EQ(findSet(after, "mesh_dst4")->elements,
               elements({"10.50.0.0/16", "10.244.5.0/24", "10.244.7.0/24"}));
@@ -168,7 +192,9 @@ TEST_F(FwmarkRouting, SourcesKeepHostTrafficOutOfTheTunnel) {
                   steerRule("pods: steer ipv6", Family::V6, kWg, true, "pods")}));
     EXPECT_EQ(t.chains[1].name, "output");
     EXPECT_TRUE(t.chains[1].rules.empty()) << "locally originated traffic goes through main";
-    EXPECT_EQ(d.rules.size(), 2u) << "the ip rules stay the same";
+    EXPECT_EQ(d.rules.size(), 2u) << "the ip rules stay the same, no fallback rule";
+    for (auto& r : d.routes)
+        EXPECT_EQ(r.table, 180u) << "no fallback routes: host traffic stays out of the tunnel";
 }
 
 TEST_F(FwmarkRouting, FamilyIpv4Only) {
@@ -183,17 +209,20 @@ TEST_F(FwmarkRouting, FamilyIpv4Only) {
               std::vector<nft::Rule>{steerRule("mesh: steer ipv4", Family::V4, kWg, false, "mesh")})
         << "no IPv6 rule, no neighbor-discovery guard";
     EXPECT_EQ(d.tables[0].chains[1].rules, d.tables[0].chains[0].rules);
-    ASSERT_EQ(d.rules.size(), 1u);
+    ASSERT_EQ(d.rules.size(), 2u);
     EXPECT_EQ(d.rules[0].family, Family::V4);
-    ASSERT_EQ(d.routes.size(), 1u);
+    EXPECT_EQ(d.rules[1].family, Family::V4);
+    ASSERT_EQ(d.routes.size(), 2u);
     EXPECT_EQ(d.routes[0].dst, P("0.0.0.0/0"));
+    EXPECT_EQ(d.routes[1].dst, P("10.244.2.0/24")) << "no fallback route for fd00::/64";
 }
 
 TEST_F(FwmarkRouting, Ipv6OnlySetsNoIpv4Sysctl) {
     auto d = configure("[Route v6]\nInterface=wg1\nFamily=ipv6\nDestinations=2001:db8::/32\n");
     EXPECT_TRUE(d.sysctls.empty());
-    ASSERT_EQ(d.rules.size(), 1u);
+    ASSERT_EQ(d.rules.size(), 2u);
     EXPECT_EQ(d.rules[0].family, Family::V6);
+    EXPECT_EQ(d.rules[1].family, Family::V6);
     EXPECT_EQ(d.routes.at(0).dst, P("::/0"));
     EXPECT_EQ(d.routes.at(0).dev, "wg1");
     EXPECT_EQ(d.tables[0].chains[0].rules.front(), neighborDiscovery());
@@ -204,8 +233,8 @@ TEST_F(FwmarkRouting, PoliciesAreIndependent) {
         "[Routing]\nLooseReversePath=yes\n"
         "[Route a]\nInterface=wg-a\nFamily=ipv4\nSkipMark=0x51820/0x51820\n"
         "Destinations=10.1.0.0/16\n"
-        "[Route b]\nInterface=wg-b\nFamily=ipv4\nTable=181\nPriority=5101\nMark=0x2/0x2\n"
-        "SkipMark=0x40/0x40\nDestinations=10.2.0.0/16\n");
+        "[Route b]\nInterface=wg-b\nFamily=ipv4\nTable=182\nFallbackTable=183\nPriority=5101\n"
+        "Mark=0x2/0x2\nSkipMark=0x40/0x40\nDestinations=10.2.0.0/16\n");
     auto& pre = d.tables[0].chains[0].rules;
     ASSERT_EQ(pre.size(), 2u);
     EXPECT_EQ(pre[0], steerRule("a: steer ipv4", Family::V4, Mark{0x51820, 0x51820}, false, "a"));
@@ -214,11 +243,19 @@ TEST_F(FwmarkRouting, PoliciesAreIndependent) {
     b.family(Family::V4).mark(Mark{0x40, 0x40}, true).daddrIn(Family::V4, "b_dst4");
     b.setMark(Mark{0x2, 0x2}).counter();
     EXPECT_EQ(pre[1], b.withComment("b: steer ipv4"));
-    ASSERT_EQ(d.rules.size(), 2u);
-    EXPECT_EQ(d.rules[1].fwmark, (Mark{0x2, 0x2}));
-    EXPECT_EQ(d.rules[1].table, 181u);
-    EXPECT_EQ(d.rules[1].priority, 5101u);
-    EXPECT_EQ(d.routes[1].dev, "wg-b");
+    ASSERT_EQ(d.rules.size(), 4u);  // a: mark, fallback; b: mark, fallback
+    EXPECT_EQ(d.rules[2].fwmark, (Mark{0x2, 0x2}));
+    EXPECT_EQ(d.rules[2].table, 182u);
+    EXPECT_EQ(d.rules[2].priority, 5101u);
+    EXPECT_EQ(d.rules[3].fwmark, (Mark{0x40, 0x40})) << "b's fallback skips b's SkipMark";
+    EXPECT_TRUE(d.rules[3].invert);
+    EXPECT_EQ(d.rules[3].table, 183u);
+    EXPECT_EQ(d.rules[3].priority, 32801u) << "32800 + (Priority - 5100)";
+    ASSERT_EQ(d.routes.size(), 4u);
+    EXPECT_EQ(d.routes[2].dev, "wg-b");
+    EXPECT_EQ(d.routes[3].dev, "wg-b");
+    EXPECT_EQ(d.routes[3].dst, P("10.2.0.0/16"));
+    EXPECT_EQ(d.routes[3].table, 183u);
     EXPECT_EQ(d.sysctls, (std::vector<Sysctl>{{"net.ipv4.conf.all.src_valid_mark", "1"},
                                               {"net.ipv4.conf.all.rp_filter", "2"}}));
 }
@@ -254,6 +291,7 @@ TEST_F(FwmarkRouting, DescribeShowsPoliciesSetsAndRules) {
     EXPECT_EQ(p.at("name"), "mesh");
     EXPECT_EQ(p.at("interface"), "weft0");
     EXPECT_EQ(p.at("table"), 180);
+    EXPECT_TRUE(p.at("fallbackTable").is_null()) << "a source-scoped policy has no fallback";
     EXPECT_EQ(p.at("mark"), "0x51821/0x51821");
     EXPECT_EQ(p.at("skipMark"), "0x51820/0x51820");
     EXPECT_EQ(p.at("priority"), 5100);
@@ -274,8 +312,55 @@ TEST_F(FwmarkRouting, DescribeShowsPoliciesSetsAndRules) {
     std::vector<std::string> keys;
     for (auto& item : p.items())
         keys.push_back(item.key());
-    EXPECT_EQ(keys, (std::vector<std::string>{"name", "interface", "table", "mark", "skipMark",
-                                              "priority", "family", "destinations", "sources",
-                                              "destinations4", "destinations6", "sources4",
-                                              "sources6", "steersHostTraffic", "rules", "routes"}));
+    EXPECT_EQ(keys,
+              (std::vector<std::string>{"name", "interface", "table", "fallbackTable", "mark",
+                                        "skipMark", "priority", "family", "destinations", "sources",
+                                        "destinations4", "destinations6", "sources4", "sources6",
+                                        "steersHostTraffic", "rules", "routes"}));
+}
+
+// Issue 15 item 9: a host whose main table does not route the mesh (no default route, an
+// IPv6-only underlay) could not send to it: a local packet needs a route before the output
+// hook can mark it. The fallback routes it after main; WireGuard's own packets never match.
+TEST_F(FwmarkRouting, FallbackRoutesTheDestinationsAfterMain) {
+    auto d = configure(
+        "[Route m]\nInterface=wg-m\nFamily=ipv6\nPriority=5150\nFallbackTable=4000000000\n"
+        "SkipMark=0x20/0xff\nDestinations=fd00:1::/64 fd00:2::/64\n");
+    RoutingRule f{Family::V6, 32850, Mark{0x20, 0xff}};
+    f.invert = true;
+    f.table = 4000000000u;
+    ASSERT_EQ(d.rules.size(), 2u);
+    EXPECT_EQ(d.rules[1], f) << "SkipMark as written, after main and default";
+    std::vector<Route> routes(d.routes.begin() + 1, d.routes.end());
+    ASSERT_EQ(routes.size(), 2u);
+    for (auto& r : routes) {
+        EXPECT_EQ(r.table, 4000000000u);
+        EXPECT_EQ(r.dev, "wg-m");
+        EXPECT_TRUE(r.scopeLink);
+        EXPECT_NE(r.dst.length, 0) << "never a default route in the fallback table";
+    }
+    EXPECT_EQ(routes[0].dst, P("fd00:1::/64"));
+    EXPECT_EQ(routes[1].dst, P("fd00:2::/64"));
+
+    auto off = configure(
+        "[Route m]\nInterface=wg-m\nFamily=ipv6\nFallback=no\nDestinations=fd00:1::/64\n");
+    EXPECT_EQ(off.rules.size(), 1u) << "Fallback=no: the steering rule only";
+    EXPECT_EQ(off.routes.size(), 1u) << "Fallback=no: the default route only";
+}
+
+TEST_F(FwmarkRouting, DescribeShowsTheFallback) {
+    host.sets["wireguard-mesh/targets"] = PrefixSet{P("10.244.2.0/24"), P("fd00::/64")};
+    configure(kMesh);
+    const Json p = Json::parse(plugin.describe()).at("policies").at(0);
+    EXPECT_EQ(p.at("fallbackTable"), 181);
+    EXPECT_EQ(p.at("rules"), Json::array({"ip rule 5100: fwmark 0x51821/0x51821 lookup 180",
+                                          "ip -6 rule 5100: fwmark 0x51821/0x51821 lookup 180",
+                                          "ip rule 32800: not fwmark 0x51820/0x51820 lookup 181",
+                                          "ip -6 rule 32800: not fwmark 0x51820/0x51820 lookup "
+                                          "181"}));
+    EXPECT_EQ(p.at("routes"),
+              Json::array({"ip route table 180: default dev weft0 scope link",
+                           "ip -6 route table 180: default dev weft0 scope link",
+                           "ip route table 181: 2 destination prefixes dev weft0 scope link",
+                           "ip -6 route table 181: 1 destination prefix dev weft0 scope link"}));
 }

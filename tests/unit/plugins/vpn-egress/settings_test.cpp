@@ -273,7 +273,7 @@ TEST_F(SettingsTest, LeaseIsTheTableTablesPrioritiesMarkBitsAndManagedLinks) {
     Lease l = EgressPlugin{}.lease(parse(text));
     EXPECT_EQ(l.nftTables, std::vector<std::string>{"weft_vpn_egress"});
     EXPECT_EQ(l.routingTables, (std::vector<std::pair<uint32_t, uint32_t>>{{1100, 1102}}));
-    EXPECT_EQ(l.rulePriorities, (std::pair<uint32_t, uint32_t>{7100, 7199}));
+    EXPECT_EQ(l.rulePriorities, (std::vector<std::pair<uint32_t, uint32_t>>{{7100, 7199}}));
     EXPECT_EQ(l.markBits, 0x00ff0000u);
     EXPECT_EQ(l.links, (std::vector<std::string>{"wg-p1", "wg-p3"})) << "not the OpenVPN tun";
     EXPECT_THAT(l.sysctls, ::testing::Contains("net.ipv4.ip_forward"));

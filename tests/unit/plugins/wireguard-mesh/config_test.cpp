@@ -199,7 +199,7 @@ TEST_F(MeshTest, LeaseIsTheTableAndTheLinkOnly) {
     EXPECT_EQ(l.nftTables, std::vector<std::string>{"weft_wireguard_mesh"});
     EXPECT_EQ(l.links, std::vector<std::string>{"mesh7"});
     EXPECT_THAT(l.routingTables, IsEmpty());
-    EXPECT_FALSE(l.rulePriorities);
+    EXPECT_THAT(l.rulePriorities, IsEmpty());
     EXPECT_EQ(l.markBits, 0u);
     EXPECT_THAT(l.sysctls, IsEmpty());
     EXPECT_EQ(p->info().name, "wireguard-mesh");

@@ -77,8 +77,9 @@ TEST_F(ThreePeers, TableClampsMssOfSynsIntoTheTunnel) {
     ASSERT_EQ(t.chains.size(), 2u);
     std::vector<nft::Expr> clamp{nft::MatchIfName{nft::Dir::Dst, "weft0", false},
                                  nft::MatchL4Proto{6}, nft::ClampMss{}};
-    for (auto [name, hook] :
+    for (auto [chainName, hook] :
          {std::pair{"forward", nft::Hook::Forward}, std::pair{"output", nft::Hook::Output}}) {
+        const std::string name = chainName;  // clang 14 cannot capture a structured binding
         auto chain =
             std::find_if(t.chains.begin(), t.chains.end(), [&](auto& c) { return c.name == name; });
         ASSERT_NE(chain, t.chains.end()) << name;
