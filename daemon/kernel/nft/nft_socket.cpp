@@ -45,6 +45,14 @@ NftSocket::~NftSocket() {
     mnl_socket_close(nl_);
 }
 
+// Allocated once and never zeroed: a fresh megabyte per call cost a memset and, since malloc
+// maps it anew, page faults on every apply. Only the pages the kernel writes become resident.
+char* NftSocket::receiveBuffer() {
+    if (!rbuf_)
+        rbuf_ = std::make_unique_for_overwrite<char[]>(kReceiveBuffer);
+    return rbuf_.get();
+}
+
 uint32_t NftSocket::portId() const {
     return mnl_socket_get_portid(nl_);
 }
@@ -55,9 +63,8 @@ std::vector<std::string> NftSocket::sendBatch(const std::vector<BatchMessage>& m
     if (messages.empty())
         return errors;
     std::map<uint32_t, const BatchMessage*> bySeq;
-    // A page-aligned buffer big enough for the batch; messages are built one at a time.
+    // Batch pages of 1 MiB; messages are built one at a time.
     const size_t chunk = 1 << 20;
-    std::vector<char> buf(chunk);
     auto* batch = nftnl_batch_alloc(chunk, chunk);
     std::unique_ptr<nftnl_batch, void (*)(nftnl_batch*)> guard(batch, nftnl_batch_free);
     nftnl_batch_begin(static_cast<char*>(nftnl_batch_buffer(batch)), seq_++);
@@ -93,14 +100,14 @@ std::vector<std::string> NftSocket::sendBatch(const std::vector<BatchMessage>& m
     }
     // Every message is acked; read until all are answered.
     size_t pending = messages.size();
-    std::vector<char> rbuf(1 << 20);
+    char* rbuf = receiveBuffer();
     while (pending > 0) {
-        ssize_t n = mnl_socket_recvfrom(nl_, rbuf.data(), rbuf.size());
+        ssize_t n = mnl_socket_recvfrom(nl_, rbuf, kReceiveBuffer);
         if (n < 0) {
             errors.push_back(std::string("reading nftables acks: ") + std::strerror(errno));
             break;
         }
-        auto* nlh = reinterpret_cast<const nlmsghdr*>(rbuf.data());
+        auto* nlh = reinterpret_cast<const nlmsghdr*>(rbuf);
         int len = int(n);
         for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
             if (nlh->nlmsg_type != NLMSG_ERROR)
@@ -128,9 +135,9 @@ std::vector<std::string> NftSocket::sendBatch(const std::vector<BatchMessage>& m
 
 void NftSocket::dump(uint16_t type, uint16_t family, const std::function<void(nlmsghdr*)>& build,
                      const std::function<void(const nlmsghdr*)>& onMessage) {
-    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 16);
+    char* buf = receiveBuffer();
     uint32_t seq = seq_++;
-    auto* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, family, NLM_F_DUMP, seq);
+    auto* nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP, seq);
     if (build)
         build(nlh);
     if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) {
@@ -145,10 +152,10 @@ void NftSocket::dump(uint16_t type, uint16_t family, const std::function<void(nl
         return MNL_CB_OK;
     };
     while (true) {
-        ssize_t n = mnl_socket_recvfrom(nl_, buf.data(), buf.size());
+        ssize_t n = mnl_socket_recvfrom(nl_, buf, kReceiveBuffer);
         if (n < 0)
             throw std::system_error(errno, std::generic_category(), "nftables dump");
-        int r = mnl_cb_run(buf.data(), size_t(n), seq, port, cb, &ctx);
+        int r = mnl_cb_run(buf, size_t(n), seq, port, cb, &ctx);
         if (r == MNL_CB_STOP)
             break;
         if (r < 0) {
@@ -163,16 +170,16 @@ void NftSocket::dump(uint16_t type, uint16_t family, const std::function<void(nl
 }
 
 // Reads and drops the rest of an interrupted dump, so the next request starts clean.
-void NftSocket::skipRestOfDump(std::vector<char>& buf, uint32_t seq, ssize_t n) {
+void NftSocket::skipRestOfDump(char* buf, uint32_t seq, ssize_t n) {
     while (true) {
-        auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data());
+        auto* nlh = reinterpret_cast<const nlmsghdr*>(buf);
         int len = int(n);
         for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
             if (nlh->nlmsg_seq == seq &&
                 (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR))
                 return;
         }
-        n = mnl_socket_recvfrom(nl_, buf.data(), buf.size());
+        n = mnl_socket_recvfrom(nl_, buf, kReceiveBuffer);
         if (n <= 0)
             return;
     }

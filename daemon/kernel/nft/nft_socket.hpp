@@ -43,8 +43,13 @@ class NftSocket {
     const BatchStats& lastBatch() const { return last_; }
 
   private:
-    void skipRestOfDump(std::vector<char>& buf, uint32_t seq, ssize_t n);
+    /// Dump replies and acks are read into one buffer kept by the socket (dumps do not nest:
+    /// callbacks only parse).
+    static constexpr size_t kReceiveBuffer = 1 << 20;
+    char* receiveBuffer();
+    void skipRestOfDump(char* buf, uint32_t seq, ssize_t n);
     mnl_socket* nl_ = nullptr;
+    std::unique_ptr<char[]> rbuf_;
     uint32_t seq_;
     BatchStats last_;
 };

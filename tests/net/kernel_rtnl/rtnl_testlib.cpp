@@ -115,9 +115,15 @@ std::vector<Recorder::Event> Recorder::take() {
     char buf[1 << 16];
     ssize_t n;
     while ((n = recv(fd_, buf, sizeof buf, 0)) > 0) {
-        int len = int(n);
-        for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+        // Walked by hand: NLMSG_OK compares signed with unsigned, which clang refuses.
+        size_t off = 0, size = size_t(n);
+        while (off + sizeof(nlmsghdr) <= size) {
+            auto* h = reinterpret_cast<nlmsghdr*>(buf + off);
+            if (h->nlmsg_len < sizeof(nlmsghdr) || off + h->nlmsg_len > size)
+                break;
             out.push_back(decode(h));
+            off += NLMSG_ALIGN(h->nlmsg_len);
+        }
     }
     return out;
 }
