@@ -308,11 +308,13 @@ int connBench(const ConnOptions& o) {
                 up = probe(client, 1000);
             if (!up) {
                 // Where the SYN went: the rules that counted packets.
-                std::system(c.name.rfind("iptables", 0) == 0
-                                ? ("iptables-" + c.name.substr(9, c.name.find(' ') - 9) +
-                                   "-save -c | grep -v '^\\[0:0\\]' >&2")
-                                      .c_str()
-                                : "nft list ruleset | grep -i packets >&2");
+                int shown =
+                    std::system(c.name.rfind("iptables", 0) == 0
+                                    ? ("iptables-" + c.name.substr(9, c.name.find(' ') - 9) +
+                                       "-save -c | grep -v '^\\[0:0\\]' >&2")
+                                          .c_str()
+                                    : "nft list ruleset | grep -i packets >&2");
+                (void)shown;  // diagnostics only
                 if (std::getenv("NPC_BENCH_DEBUG"))
                     std::this_thread::sleep_for(std::chrono::seconds(40));
                 throw std::runtime_error(c.name + ": the client cannot connect");
@@ -321,9 +323,10 @@ int connBench(const ConnOptions& o) {
             auto r = measure(client, o.clients, o.seconds);
             if (std::getenv("NPC_BENCH_DEBUG"))
                 for (auto* ns : {&server, &client})
-                    std::system(("nsenter --net=" + ns->path +
-                                 " nstat -a | grep -iE 'listen|retrans|reset|drop|timeout' >&2")
-                                    .c_str());
+                    if (std::system(("nsenter --net=" + ns->path +
+                                     " nstat -a | grep -iE 'listen|retrans|reset|drop|timeout' >&2")
+                                        .c_str()) != 0)
+                        std::fprintf(stderr, "  (nstat failed)\n");
             c.unload();
             if (r.failures > 0)
                 std::printf("  (%s: %lu connections failed, the last with %s)\n", c.name.c_str(),
