@@ -19,17 +19,16 @@
 #include "incremental.hpp"
 #include "kernel/nft/nft_engine.hpp"
 #include "kernel/rtnl/route_engine.hpp"
+#include "timing.hpp"
 #include "weft_build_config.h"
 #include "workload.hpp"
 
 using namespace weft;
-using Clock = std::chrono::steady_clock;
+using weft::bench::Clock;
+using weft::bench::median;
+using weft::bench::ms;
 
 namespace {
-
-double ms(Clock::duration d) {
-    return std::chrono::duration<double, std::milli>(d).count();
-}
 
 std::vector<Route> routes(unsigned n) {
     std::vector<Route> v;

@@ -1,4 +1,5 @@
 #include "incremental.hpp"
+#include "timing.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -14,11 +15,9 @@ namespace weft::bench {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double ms(Clock::duration d) {
-    return std::chrono::duration<double, std::milli>(d).count();
-}
+using weft::bench::Clock;
+using weft::bench::median;
+using weft::bench::ms;
 
 void check(const kernel::ApplyResult& r) {
     if (!r.ok()) {

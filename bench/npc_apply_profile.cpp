@@ -19,23 +19,18 @@
 #include "kernel/nft/nft_engine.hpp"
 #include "npc_workload.hpp"
 #include "policy_compiler.hpp"
+#include "timing.hpp"
 
 using namespace weft;
-using Clock = std::chrono::steady_clock;
+using weft::bench::Clock;
+using weft::bench::median;
+using weft::bench::ms;
 
 namespace {
 
 [[noreturn]] void fail(const std::string& what) {
     std::fprintf(stderr, "npc-apply-profile: %s\n", what.c_str());
     std::exit(1);
-}
-
-double ms(const timeval& t) {
-    return double(t.tv_sec) * 1e3 + double(t.tv_usec) / 1e3;
-}
-
-double ms(Clock::duration d) {
-    return std::chrono::duration<double, std::milli>(d).count();
 }
 
 struct Stats {

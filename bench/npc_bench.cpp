@@ -34,23 +34,17 @@
 #include "npc_iptables.hpp"
 #include "npc_workload.hpp"
 #include "policy_compiler.hpp"
+#include "timing.hpp"
 
 using namespace weft;
-using Clock = std::chrono::steady_clock;
+using weft::bench::Clock;
+using weft::bench::median;
+using weft::bench::ms;
 
 namespace {
 
 const std::string kOwner = "bench", kBridge = "weave";
 const std::string kFile = "/tmp/weft-npc-bench-" + std::to_string(getpid());
-
-double ms(Clock::duration d) {
-    return std::chrono::duration<double, std::milli>(d).count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 
 void removeFiles() {
     for (auto* suffix : {".ipset", ".iptables", "-churn0.ipset", "-churn1.ipset"})
@@ -113,10 +107,6 @@ weave::CompileOptions compileOptions() {
     weave::CompileOptions o;
     o.interfaces = {kBridge};
     return o;
-}
-
-double ms(const timeval& t) {
-    return double(t.tv_sec) * 1e3 + double(t.tv_usec) / 1e3;
 }
 
 struct WeftCold {

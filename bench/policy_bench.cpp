@@ -29,24 +29,19 @@
 #include "kernel/nft/nft_model.hpp"
 #include "kernel/nft/nft_socket.hpp"
 #include "policy_workload.hpp"
+#include "timing.hpp"
 #include "weft/json.hpp"
 
 using namespace weft;
-using Clock = std::chrono::steady_clock;
+using weft::bench::Clock;
+using weft::bench::ms;
 
 namespace {
 
+using weft::bench::median;  // beside the Cost overload below, so both are found
+
 const std::string kTable = "weft_policy", kOwner = "bench";
 const std::string kFile = "/tmp/weft-policy-bench-" + std::to_string(getpid());
-
-double ms(Clock::duration d) {
-    return std::chrono::duration<double, std::milli>(d).count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 
 void removeFiles() {
     for (auto* suffix : {".nft", "-0.nft", "-1.nft"})
@@ -64,10 +59,6 @@ void removeFiles() {
 struct Cost {
     double wall = 0, user = 0, sys = 0;
 };
-
-double ms(const timeval& t) {
-    return double(t.tv_sec) * 1e3 + double(t.tv_usec) / 1e3;
-}
 
 // Runs nft with `args` (no shell: its start would be counted against nft) and waits.
 Cost nft(std::vector<std::string> args) {

@@ -25,18 +25,17 @@
 #include "kernel/wireguard/wg_genl_codec.hpp"
 #include "kernel/wireguard/wg_uapi.hpp"
 #include "kernel/wireguard/wireguard_engine.hpp"
+#include "timing.hpp"
 #include "weft/wireguard_key.hpp"
 
 extern char** environ;
 
 using namespace weft;
-using Clock = std::chrono::steady_clock;
+using weft::bench::Clock;
+using weft::bench::median;
+using weft::bench::ms;
 
 namespace {
-
-double ms(Clock::duration d) {
-    return std::chrono::duration<double, std::milli>(d).count();
-}
 
 // What a signal handler needs to clean up, prepared in advance: it may only call
 // async-signal-safe functions (kill, unlink, execve).
@@ -178,11 +177,6 @@ void writeConf(const WireguardLink& l, const std::string& path) {
           << ", " << p.allowedIps[1].str() << "\nEndpoint = " << p.endpoint->str()
           << "\nPersistentKeepalive = " << p.persistentKeepalive.count() << "\n";
     }
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
 }
 
 std::string findIp() {

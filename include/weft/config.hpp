@@ -212,8 +212,8 @@ struct DataFile {
 
 class Config {
   public:
-    std::vector<std::string> files;  ///< files read, in order (for Describe)
-    std::vector<Section> sections;   ///< in order of first appearance
+    std::vector<std::string> files;   ///< files read, in order (for Describe)
+    std::vector<Section> sections;    ///< in order of first appearance
     std::vector<DataFile> dataFiles;  ///< Schema::dataDirectory's files, by file name
 
     /// The single unnamed section of that name, or nullptr.

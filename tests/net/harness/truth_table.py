@@ -153,17 +153,17 @@ def probe_matrix(pods, port, protocol, family="v4", expected=None, timeout=TIMEO
     if family not in ("v4", "v6"):
         raise ValueError(f"family is v4 or v6, not {family!r}")
     pods = list(pods)
-    todo = [(a, b) for a in pods for b in pods]
+    pending = [(a, b) for a in pods for b in pods]
     observed = {}
     for attempt in range(1 + retries):
         if protocol == "SCTP":
-            got = _probe_sctp(todo, port, family, timeout)
+            got = _probe_sctp(pending, port, family, timeout)
         else:
-            got = _probe_sockets(todo, port, protocol, family, timeout)
+            got = _probe_sockets(pending, port, protocol, family, timeout)
         observed.update(got)
-        todo = [(a, b) for a, b in todo
+        pending = [(a, b) for a, b in pending
                 if not got[(a.name, b.name)] and (expected is None or expected.get(a.name, b.name))]
-        if not todo:
+        if not pending:
             break
     return observed
 

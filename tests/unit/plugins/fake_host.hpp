@@ -101,7 +101,8 @@ class FakeHost : public Host {
                            const std::function<bool(const FlowTuple&)>& doomed) override {
         uint64_t n = 0;
         std::erase_if(flows, [&](const FlowTuple& f) {
-            if (!doomed(f)) return false;
+            if (!doomed(f))
+                return false;
             cutFlows.push_back(f);
             ++n;
             return true;
