@@ -74,6 +74,9 @@ std::string BusClient::state() {
 std::string BusClient::describe() {
     return ManagerProxy(*connection_).Describe();
 }
+std::string BusClient::describeCluster() {
+    return ManagerProxy(*connection_).DescribeCluster();
+}
 void BusClient::reload() {
     ManagerProxy(*connection_).Reload();
 }

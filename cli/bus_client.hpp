@@ -32,6 +32,7 @@ class BusClient {
     std::string state();
     std::vector<PluginRow> plugins();
     std::string describe();
+    std::string describeCluster();  ///< the Manager's DescribeCluster() JSON
     std::string describePlugin(const std::string& name);
     std::string pluginProperty(const std::string& name, const std::string& property);
     std::vector<std::map<std::string, std::string>> meshPeers();

@@ -24,5 +24,7 @@ int cmdExemptions(BusClient& bus, const Options& o);
 int cmdEgress(BusClient& bus, const Options& o);
 /// weave-policy: apply, delete, list, explain, drops, or its status (policy_command.cpp).
 int cmdPolicy(BusClient& bus, const Options& o);
+/// The cluster store: backend, state, this node's lease, endpoints, nodes (cluster_command.cpp).
+int cmdCluster(BusClient& bus, const Options& o);
 
 }  // namespace weftctl

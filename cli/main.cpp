@@ -33,6 +33,7 @@ void usage(FILE* out) {
         "  policy explain SRC DST PORT[/PROTO]\n"
         "                      whether policy admits a connection (SRC, DST: address or ns/pod)\n"
         "  policy drops [N]    the N (20) latest connections policy denied\n"
+        "  cluster             the cluster store: state, endpoints, this node's lease, nodes\n"
         "  reload              re-read all configuration (all-or-nothing)\n"
         "  flush               remove what weft's record says it owns (its leases)\n\n"
         "Options:\n"
@@ -79,7 +80,7 @@ int main(int argc, char** argv) {
         {"status", cmdStatus}, {"plugins", cmdPlugins}, {"describe", cmdDescribe},
         {"reload", cmdReload}, {"flush", cmdFlush},     {"mesh", cmdMesh},
         {"peers", cmdMesh},    {"routes", cmdRoutes},   {"exemptions", cmdExemptions},
-        {"egress", cmdEgress}, {"policy", cmdPolicy}};
+        {"egress", cmdEgress}, {"policy", cmdPolicy},   {"cluster", cmdCluster}};
     auto it = commands.find(command);
     if (it == commands.end()) {
         std::fprintf(stderr, "weftctl: unknown command '%s' (see weftctl --help)\n",

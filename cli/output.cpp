@@ -16,9 +16,9 @@ std::string colourState(const std::string& s) {
     if (!useColour())
         return s;
     const char* c = "\033[33m";
-    if (s == "running" || s == "up")
+    if (s == "running" || s == "up" || s == "connected")
         c = "\033[32m";
-    if (s == "failed" || s == "down")
+    if (s == "failed" || s == "down" || s == "disconnected")
         c = "\033[31m";
     return std::string(c) + s + "\033[0m";
 }

@@ -7,7 +7,8 @@
 namespace weftctl {
 
 bool useColour();
-/// Colours a plugin/peer state word: running/up green, failed/down red, others yellow.
+/// Colours a plugin/peer/store state word: running/up/connected green, failed/down/disconnected
+/// red, others yellow.
 std::string colourState(const std::string& state);
 /// Prints rows as aligned columns; the first row is the header.
 void printTable(const std::vector<std::vector<std::string>>& rows);

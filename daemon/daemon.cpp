@@ -15,7 +15,8 @@ namespace weft {
 
 using namespace std::chrono_literals;
 
-Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {}
+Daemon::Daemon(DaemonOptions options)
+    : options_(std::move(options)), cluster_(loop_, WEFT_VERSION) {}
 
 Daemon::~Daemon() {
     // Plugins (and everything they registered) go before the bus and the loop they used.
@@ -45,6 +46,10 @@ void Daemon::startKernel() {
 void Daemon::startBus() {
     bus_ = std::make_unique<BusConnection>(loop_.get());
     manager_ = std::make_unique<ManagerObject>(bus_->connection(), *this);
+    cluster_.onStateChanged([this](ClusterState) {
+        if (manager_)
+            manager_->announceClusterState();
+    });
 }
 
 // Drift repair: someone else changed weft-owned state -> re-converge. Our own changes are
@@ -231,6 +236,12 @@ void Daemon::applyDaemonSettings(const DaemonSettings& before) {
                        (settings_.nftOwnerFlag ? "yes" : "no") + "; re-creating weft's tables");
         engines_.nft->setOwnerFlag(settings_.nftOwnerFlag);
     }
+    if (settings_.cluster != before.cluster) {
+        // The simplest correct change: a new connection (client, lease, watches). The plugins'
+        // records are written there and their watches get the difference, as after an outage.
+        logMessage(LogLevel::Info, {}, "[Cluster] changed; reconnecting the cluster store");
+        cluster_.configure(settings_.cluster);
+    }
     // FlushOnStop= is read when weftd stops, PluginDirectory= when a plugin is loaded.
 }
 
@@ -255,6 +266,7 @@ int Daemon::run() {
         setLogLevel(level);
     startKernel();
     startBus();
+    cluster_.configure(settings_.cluster);  // before the plugins start: they see Connecting
     loadPlugins();
     checkLeaseConflicts();
     for (auto& s : slots_)

@@ -10,6 +10,7 @@
 
 #include "bus/bus_connection.hpp"
 #include "bus/manager_object.hpp"
+#include "cluster/cluster_store.hpp"
 #include "config/config_loader.hpp"
 #include "daemon_config.hpp"
 #include "event_loop.hpp"
@@ -51,6 +52,8 @@ class Daemon final : public ManagerApi, public HostServices {
     std::vector<PluginEntry> listPlugins() override;
     std::string describe() override;
     std::string state() override { return state_; }
+    std::string describeCluster() override { return jsonText(cluster_.describe()); }
+    std::string clusterState() override { return clusterStateName(cluster_.state()); }
 
     // HostServices
     EventLoop& loop() override { return loop_; }
@@ -69,6 +72,7 @@ class Daemon final : public ManagerApi, public HostServices {
     kernel::ConntrackTable& conntrack() override { return conntrack_; }
     Prober& prober() override { return prober_; }
     kernel::NflogReceiver& nflog() override { return nflog_; }
+    cluster::ClusterStore& cluster() override { return cluster_; }
 
   private:
     // daemon.cpp: life cycle, monitors, reconcile scheduling
@@ -106,6 +110,7 @@ class Daemon final : public ManagerApi, public HostServices {
     kernel::ConntrackTable conntrack_;
     Prober prober_{loop_};
     kernel::NflogReceiver nflog_{loop_};
+    cluster::ClusterStore cluster_;
     std::unique_ptr<Reconciler> reconciler_;
     std::unique_ptr<kernel::NftMonitor> nftMonitor_;
     std::unique_ptr<kernel::RtnlMonitor> rtnlMonitor_;

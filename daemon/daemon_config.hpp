@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/cluster_settings.hpp"
 #include "weft/config.hpp"
 
 namespace weft {
@@ -19,6 +20,7 @@ struct DaemonSettings {
     bool flushOnStop = false;                         ///< [Daemon] FlushOnStop=
     bool nftOwnerFlag = true;                         ///< [Daemon] NftablesOwnerFlag=
     std::chrono::milliseconds resyncInterval{60000};  ///< [Daemon] ResyncInterval=
+    cluster::ClusterSettings cluster;                 ///< [Cluster]; no Backend= = standalone
 
     /// Where `plugin` was listed in weftd.conf (its Plugins= line), for errors about it; the
     /// file itself (line 0) if it was not listed.
@@ -30,9 +32,16 @@ struct DaemonSettings {
 inline constexpr std::chrono::milliseconds kMinResyncInterval{1000};
 inline constexpr std::chrono::milliseconds kMaxResyncInterval{86400000};
 
+/// Bounds of [Cluster] LeaseTTL=: under 5 s a busy etcd or loop loses the lease, over an
+/// hour a dead node lingers.
+inline constexpr std::chrono::seconds kMinLeaseTtl{5};
+inline constexpr std::chrono::seconds kMaxLeaseTtl{3600};
+
 /// The schema of weftd.conf.
 Schema daemonSchema();
-/// Reads settings out of a validated weftd.conf; throws ConfigException on semantic errors.
+/// Reads settings out of a validated weftd.conf; throws ConfigException on semantic errors
+/// (including [Cluster] files that cannot be read and endpoints that are not
+/// http(s)://host:port).
 DaemonSettings daemonSettings(const Config& config);
 
 }  // namespace weft

@@ -44,6 +44,7 @@ std::string Daemon::describe() {
         sets[name] = list;
     }
     j["sets"] = sets;
+    j["cluster"] = cluster_.describe();
     return jsonText(j, 2);
 }
 

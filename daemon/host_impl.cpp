@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "cluster/cluster_store.hpp"
 #include "kernel/conntrack/conntrack_table.hpp"
 #include "kernel/nflog/nflog_receiver.hpp"
 #include "log.hpp"
@@ -27,6 +28,12 @@ void HostImpl::release() {
     for (auto id : logs_)
         services_.nflog().unsubscribe(id);
     logs_.clear();
+    for (auto id : clusterStateCallbacks_)
+        services_.cluster().removeStateCallback(id);
+    clusterStateCallbacks_.clear();
+    for (auto id : clusterWatches_)
+        services_.cluster().unwatch(id);
+    clusterWatches_.clear();
 }
 
 void HostImpl::log(LogLevel level, const std::string& message) {
@@ -125,6 +132,49 @@ Host::LogSubscription HostImpl::subscribeLog(uint16_t group,
 void HostImpl::unsubscribeLog(LogSubscription id) {
     if (logs_.erase(id))
         services_.nflog().unsubscribe(id);
+}
+
+ClusterState HostImpl::clusterState() const {
+    return services_.cluster().state();
+}
+
+const std::string& HostImpl::clusterNodeName() const {
+    return services_.cluster().nodeName();
+}
+
+void HostImpl::onClusterStateChanged(std::function<void(ClusterState)> fn) {
+    std::string who = plugin_;
+    clusterStateCallbacks_.insert(
+        services_.cluster().onStateChanged([who, fn = std::move(fn)](ClusterState s) {
+            try {
+                fn(s);
+            } catch (const std::exception& e) {
+                logMessage(LogLevel::Error, who,
+                           std::string("cluster state callback failed: ") + e.what());
+            }
+        }));
+}
+
+void HostImpl::clusterPut(const std::string& key, const std::string& value,
+                          RecordLifetime lifetime) {
+    services_.cluster().put(plugin_, key, value, lifetime);
+}
+
+void HostImpl::clusterDelete(const std::string& key) {
+    services_.cluster().remove(plugin_, key);
+}
+
+Host::ClusterWatchId HostImpl::clusterWatch(const std::string& prefix,
+                                            std::function<void(const ClusterBatch&)> fn) {
+    // The store catches and logs what the callback throws, under the plugin's name.
+    auto id = services_.cluster().watch(plugin_, prefix, std::move(fn));
+    clusterWatches_.insert(id);
+    return id;
+}
+
+void HostImpl::clusterUnwatch(ClusterWatchId id) {
+    if (clusterWatches_.erase(id))
+        services_.cluster().unwatch(id);
 }
 
 void HostImpl::notifyLinksChanged() {

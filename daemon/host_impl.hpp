@@ -13,6 +13,9 @@
 namespace weft {
 
 class Prober;
+namespace cluster {
+class ClusterStore;
+}
 namespace kernel {
 class ConntrackTable;
 class NflogReceiver;
@@ -38,6 +41,8 @@ class HostServices {
     virtual kernel::ConntrackTable& conntrack() = 0;
     virtual Prober& prober() = 0;
     virtual kernel::NflogReceiver& nflog() = 0;
+    /// The cluster store; Standalone when weftd.conf has no [Cluster] Backend=.
+    virtual cluster::ClusterStore& cluster() = 0;
 };
 
 class HostImpl final : public Host {
@@ -80,10 +85,20 @@ class HostImpl final : public Host {
     LogSubscription subscribeLog(uint16_t group,
                                  std::function<void(const LoggedPacket&)> fn) override;
     void unsubscribeLog(LogSubscription id) override;
+    ClusterState clusterState() const override;
+    const std::string& clusterNodeName() const override;
+    void onClusterStateChanged(std::function<void(ClusterState)> fn) override;
+    void clusterPut(const std::string& key, const std::string& value,
+                    RecordLifetime lifetime) override;
+    void clusterDelete(const std::string& key) override;
+    ClusterWatchId clusterWatch(const std::string& prefix,
+                                std::function<void(const ClusterBatch&)> fn) override;
+    void clusterUnwatch(ClusterWatchId id) override;
 
     /// Runs the plugin's link callbacks (called by the daemon after netlink link events).
     void notifyLinksChanged();
-    /// Drops every callback that came from the plugin (before its library is unloaded).
+    /// Drops every callback that came from the plugin (before its library is unloaded). Its
+    /// cluster records stay: node records expire with the lease if weftd does not come back.
     void release();
 
   private:
@@ -92,8 +107,10 @@ class HostImpl final : public Host {
     BusObject& bus_;
     std::set<EventLoop::Id> timers_;
     std::vector<std::function<void()>> linkCallbacks_;
-    std::set<ProbeId> probes_;        ///< in flight, cancelled on release()
-    std::set<LogSubscription> logs_;  ///< dropped on release()
+    std::set<ProbeId> probes_;                  ///< in flight, cancelled on release()
+    std::set<LogSubscription> logs_;            ///< dropped on release()
+    std::set<uint64_t> clusterStateCallbacks_;  ///< dropped on release()
+    std::set<ClusterWatchId> clusterWatches_;   ///< dropped on release()
 };
 
 }  // namespace weft

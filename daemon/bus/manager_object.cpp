@@ -21,6 +21,11 @@ void ManagerObject::announceState() {
                                             {"State"});
 }
 
+void ManagerObject::announceClusterState() {
+    getObject().emitPropertiesChangedSignal(org::weft::Weft1::Manager_adaptor::INTERFACE_NAME,
+                                            {"ClusterState"});
+}
+
 // Turns the daemon's exceptions into named D-Bus errors with a human message. The message
 // is made fit for the bus: a reply sd-bus cannot build is never sent, the caller hangs.
 template <typename Fn>
@@ -61,6 +66,13 @@ std::string ManagerObject::Describe() {
     return guarded([&] {
         std::string text = api_.describe();
         return isValidUtf8(text) ? text : escapeInvalidUtf8(text);  // never cut: it is JSON
+    });
+}
+
+std::string ManagerObject::DescribeCluster() {
+    return guarded([&] {
+        std::string text = api_.describeCluster();
+        return isValidUtf8(text) ? text : escapeInvalidUtf8(text);
     });
 }
 

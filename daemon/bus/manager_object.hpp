@@ -23,6 +23,8 @@ class ManagerApi {
     virtual std::vector<PluginEntry> listPlugins() = 0;
     virtual std::string describe() = 0;
     virtual std::string state() = 0;
+    virtual std::string describeCluster() = 0;
+    virtual std::string clusterState() = 0;
 };
 
 class ManagerObject final : public sdbus::AdaptorInterfaces<org::weft::Weft1::Manager_adaptor,
@@ -32,6 +34,7 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<org::weft::Weft1::Ma
     ManagerObject(sdbus::IConnection& connection, ManagerApi& api);
     ~ManagerObject();
     void announceState();
+    void announceClusterState();
 
   private:
     void Reload() override;
@@ -40,6 +43,8 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<org::weft::Weft1::Ma
     void Flush() override;
     std::string Version() override;
     std::string State() override { return api_.state(); }
+    std::string DescribeCluster() override;
+    std::string ClusterState() override { return api_.clusterState(); }
 
     ManagerApi& api_;
 };

@@ -28,6 +28,7 @@
 #include <variant>
 #include <vector>
 
+#include "weft/cluster.hpp"
 #include "weft/config.hpp"
 #include "weft/flows.hpp"
 #include "weft/logged_packet.hpp"
@@ -36,7 +37,7 @@
 #include "weft/state.hpp"
 
 /// Bumped whenever a type in include/weft/ changes layout or a virtual call changes.
-#define WEFT_PLUGIN_ABI 4
+#define WEFT_PLUGIN_ABI 5
 
 namespace weft {
 
@@ -171,6 +172,30 @@ class Host {
     virtual LogSubscription subscribeLog(uint16_t group,
                                          std::function<void(const LoggedPacket&)> fn) = 0;
     virtual void unsubscribeLog(LogSubscription id) = 0;
+
+    // The cluster store (weft/cluster.hpp). Keys are relative to "<Prefix><plugin>/".
+    /// Standalone when weftd.conf has no [Cluster] Backend=; then the calls below do nothing
+    /// and a watch never delivers.
+    virtual ClusterState clusterState() const = 0;
+    /// This node's name in the cluster ([Cluster] NodeName=, default the hostname).
+    virtual const std::string& clusterNodeName() const = 0;
+    /// Called on the loop whenever clusterState() changes.
+    virtual void onClusterStateChanged(std::function<void(ClusterState)> fn) = 0;
+    /// Wants `key` = `value` in the store. Returns at once; the core writes it (again after a
+    /// reconnect, and under each new lease for RecordLifetime::Node) until clusterDelete.
+    /// Writing the same value again is free. Throws std::invalid_argument for an empty key,
+    /// one with "..", or a value over 1 MiB.
+    virtual void clusterPut(const std::string& key, const std::string& value,
+                            RecordLifetime lifetime = RecordLifetime::Node) = 0;
+    /// No longer wants `key` in the store: it is deleted (now, or once the store answers).
+    virtual void clusterDelete(const std::string& key) = 0;
+    using ClusterWatchId = uint64_t;
+    /// Watches every key under `prefix` (relative; "" = the whole key space): first an initial
+    /// batch, then changes, each key's changes in order and none lost or repeated across
+    /// reconnects. Callbacks run on the loop; none after clusterUnwatch or stop.
+    virtual ClusterWatchId clusterWatch(const std::string& prefix,
+                                        std::function<void(const ClusterBatch&)> fn) = 0;
+    virtual void clusterUnwatch(ClusterWatchId id) = 0;
 };
 
 struct PluginInfo {

@@ -1,11 +1,13 @@
 #include "weave_plugin.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "manifest.hpp"
+#include "object_merge.hpp"
 #include "weft/json.hpp"
 
 namespace weft::weave {
@@ -112,10 +114,12 @@ void WeavePlugin::configure(const Config& config) {
 void WeavePlugin::start(Host& host) {
     host_ = &host;
     loadRuntime();
+    loadClusterCache();
     mergeAll();
     compiler_.rebuild(objects_, settings_.compile);
     registerBus();
     registerLog();
+    watchCluster();
     tickTimer_ = host.addTimer(kTick, [this] { tick(); });
     // Flows older than this weftd (or than a restart's window) are checked once too.
     cutPending_ = true;
@@ -127,6 +131,7 @@ void WeavePlugin::stop() {
         host_->cancelTimer(tickTimer_);
         if (subscribed_)
             host_->unsubscribeLog(logSubscription_);
+        stopCluster();
     }
     subscribed_ = false;
     host_ = nullptr;
@@ -169,19 +174,38 @@ void WeavePlugin::mergeAll() {
     }
     // A runtime object that takes an address a file's pod has would make two owners: the
     // runtime one is left out and said so (Apply refuses such objects in the first place).
-    conflicts_.clear();
+    std::vector<std::string> conflicts;
+    AddressOwners owners(objects_);
     for (const auto& o : runtime_.all()) {
-        ObjectSet trial = objects_;
-        trial.apply({o});
-        if (std::holds_alternative<Pod>(o) && !addressClashes(trial).empty()) {
-            conflicts_.push_back(keyOf(o).str() + ": an address of it belongs to another pod");
-            continue;
+        if (const auto* pod = std::get_if<Pod>(&o)) {
+            if (owners.clash(*pod)) {
+                conflicts.push_back(keyOf(o).str() + ": an address of it belongs to another pod");
+                continue;
+            }
+            auto old = objects_.pods().find({pod->ns, pod->name});
+            owners.replace(old == objects_.pods().end() ? nullptr : &old->second, *pod);
         }
         objects_.apply({o});
     }
-    for (const auto& c : conflicts_)
-        if (host_)
+    // The local objects are this node's records; the store's others come after them.
+    if (clustered()) {
+        cluster_.publish(*host_, objects_, warner());
+        cluster_.overlay(objects_, owners, conflicts);
+    }
+    for (const auto& c : conflicts)  // said once, not on every change
+        if (host_ && std::find(conflicts_.begin(), conflicts_.end(), c) == conflicts_.end())
             host_->log(LogLevel::Warning, c);
+    conflicts_ = std::move(conflicts);
+}
+
+void WeavePlugin::refresh() {
+    ObjectSet before = objects_;
+    mergeAll();
+    auto keys = changedKeys(before, objects_);
+    bool policies = std::any_of(keys.begin(), keys.end(),
+                                [](const ObjectKey& k) { return k.kind == Kind::NetworkPolicy; });
+    if (!keys.empty())
+        changed(keys, policies);
 }
 
 std::string WeavePlugin::sourceOf(const ObjectKey& key) const {
@@ -191,7 +215,9 @@ std::string WeavePlugin::sourceOf(const ObjectKey& key) const {
     if (runtime)
         return "runtime";
     auto it = fileOf_.find(key);
-    return it == fileOf_.end() ? "" : it->second;
+    if (it != fileOf_.end())
+        return it->second;
+    return cluster_.has(key) ? "cluster" : "";
 }
 
 void WeavePlugin::changed(const std::vector<ObjectKey>& keys, bool policies) {
@@ -222,26 +248,16 @@ std::vector<Change> WeavePlugin::applyManifest(const std::string& text) {
                              : "manifest: no Namespace, Pod or NetworkPolicy in it (ignored: " +
                                    parsed.ignored.front() +
                                    (parsed.ignored.size() > 1 ? ", ..." : "") + ")");
-    if (errors.empty()) {
-        ObjectSet trial = objects_;
-        trial.apply(parsed.objects);
+    ObjectSet trial = objects_;
+    auto changes = trial.apply(parsed.objects);
+    if (errors.empty())
         errors = addressClashes(trial);
-    }
     if (!errors.empty())
         throw BusError("InvalidArgument", joinErrors(errors));
 
     runtime_.apply(parsed.objects);
-    auto changes = objects_.apply(parsed.objects);
-    std::vector<ObjectKey> keys;
-    bool policies = false;
-    for (const auto& c : changes)
-        if (c.action != Change::Action::Unchanged) {
-            keys.push_back(c.key);
-            policies |= c.key.kind == Kind::NetworkPolicy;
-        }
     saveRuntime();
-    if (!keys.empty())
-        changed(keys, policies);
+    refresh();  // also writes them to the cluster store
     return changes;
 }
 
@@ -256,19 +272,14 @@ Change WeavePlugin::deleteObject(const std::string& kindText, const std::string&
         if (fileOf_.count(key))
             throw BusError("InvalidArgument", key.str() + " comes from " + fileOf_.at(key) +
                                                   ": remove it there and reload");
-        throw BusError("NotFound", key.str().substr(0, 300) + " is not known");
+        // Another node's object: deleted cluster-wide.
+        if (!clustered() || !cluster_.has(key))
+            throw BusError("NotFound", key.str().substr(0, 300) + " is not known");
     }
-    if (fileOf_.count(key)) {
-        // The file's version is in force again.
-        for (const auto& m : settings_.manifests)
-            for (const auto& o : m.objects)
-                if (keyOf(o) == key)
-                    objects_.apply({o});
-    } else {
-        objects_.remove(key);
-    }
+    if (clustered())
+        cluster_.erase(*host_, key);
     saveRuntime();
-    changed({key}, key.kind == Kind::NetworkPolicy);
+    refresh();  // a file's (or the store's) version is in force again, if there is one
     return {key, Change::Action::Deleted};
 }
 
@@ -441,10 +452,12 @@ std::vector<std::map<std::string, std::string>> WeavePlugin::listObjects() const
     };
     for (const auto& o : objects_.all()) {
         auto key = keyOf(o);
+        std::string source = sourceOf(key);
         std::map<std::string, std::string> r{{"kind", kindName(key.kind)},
                                              {"namespace", key.ns},
                                              {"name", key.name},
-                                             {"source", sourceOf(key)}};
+                                             {"source", source},
+                                             {"origin", source == "cluster" ? "cluster" : "local"}};
         if (auto* ns = std::get_if<Namespace>(&o))
             r["labels"] = labels(ns->labels);
         if (auto* pod = std::get_if<Pod>(&o)) {
@@ -493,6 +506,9 @@ std::string WeavePlugin::describe() const {
               {"selections", compiler_.selectionCount()},
               {"conflicts", conflicts_},
               {"deniedLogged", drops_.total()}};
+    if (clustered())
+        j["cluster"] = {{"state", clusterStateName(host_->clusterState())},
+                        {"storeObjects", cluster_.size()}};
     return jsonText(j);
 }
 

@@ -4,7 +4,9 @@
 // D-Bus (runtime, kept in /run/weft/weave-policy/objects.json across restarts); a runtime
 // object overrides a file's object of the same kind, namespace and name. Every change is
 // compiled into the one table (policy_compiler.hpp); after the kernel has it, live flows the
-// new policy denies are cut from conntrack.
+// new policy denies are cut from conntrack. With [Cluster] in weftd.conf, the local objects are
+// also written to the cluster store, and every node's objects there are in force here too
+// (cluster_sync.hpp; a local object wins on the same key).
 #pragma once
 
 #include <map>
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster_sync.hpp"
 #include "drop_log.hpp"
 #include "object_set.hpp"
 #include "policy_compiler.hpp"
@@ -49,19 +52,27 @@ class WeavePlugin final : public Plugin {
     void registerBus();
     void registerLog();
     void mergeAll();
+    void refresh();                      ///< mergeAll, then hands the compiler what changed
     const Evaluator& evaluator() const;  ///< of the objects in force, built on demand
     void changed(const std::vector<ObjectKey>& keys, bool policies);
     void tick();
     void loadRuntime();
     void saveRuntime() const;
     std::string sourceOf(const ObjectKey& key) const;
+    // The cluster store (weave_cluster.cpp).
+    bool clustered() const;
+    void loadClusterCache();
+    void watchCluster();
+    void stopCluster();
+    void clusterBatch(const ClusterBatch& batch);
+    ClusterObjects::Warn warner() const;
     Address resolveEndpoint(const std::string& text, const char* argument,
                             std::optional<Family> family) const;
 
     Host* host_ = nullptr;
     Settings settings_;
-    ObjectSet runtime_;                        ///< applied over D-Bus
-    ObjectSet objects_;                        ///< in force: files, then runtime
+    ObjectSet runtime_;  ///< applied over D-Bus
+    ObjectSet objects_;  ///< in force: files, then runtime, then the cluster store's
     std::map<ObjectKey, std::string> fileOf_;  ///< objects from files -> file
     PolicyCompiler compiler_;
     mutable std::unique_ptr<Evaluator> evaluator_;  ///< reset on every change
@@ -73,7 +84,10 @@ class WeavePlugin final : public Plugin {
     bool cutPending_ = false;
     uint64_t generation_ = 0, cutAfter_ = 0;
     uint64_t changedAt_ = 0;              ///< generation_ when objects last changed
-    std::vector<std::string> conflicts_;  ///< file objects left out (an address taken twice)
+    std::vector<std::string> conflicts_;  ///< objects left out (an address taken twice)
+    ClusterObjects cluster_;
+    Host::ClusterWatchId clusterWatch_ = 0;
+    bool watching_ = false;
 };
 
 }  // namespace weft::weave

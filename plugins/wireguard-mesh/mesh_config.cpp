@@ -71,6 +71,19 @@ SectionSpec peerSection() {
         "one remote node; the section name is the peer's name"};
 }
 
+SectionSpec discoverySection() {
+    return SectionSpec{
+        "Discovery",
+        false,
+        {key("Etcd", ValueType::Bool, "no",
+             "publish this node in the cluster store (weftd.conf [Cluster]) and make every "
+             "other node published there a peer"),
+         key("Endpoints", ValueType::Endpoint, {},
+             "the endpoints to publish; default: this node's global addresses with ListenPort=",
+             true)},
+        "peers from the cluster store"};
+}
+
 ConfigError errorAt(const Section& s, const Setting& setting, const std::string& key,
                     const std::string& reason) {
     return ConfigError{setting.where, s.id.empty() ? s.name : s.name + " " + s.id, key, reason};
@@ -245,8 +258,20 @@ std::vector<std::string> EndpointFilter::strs() const {
     return out;
 }
 
+const char* sourceName(PeerSource source) {
+    switch (source) {
+        case PeerSource::Config:
+            return "config";
+        case PeerSource::Runtime:
+            return "runtime";
+        case PeerSource::Discovery:
+            return "discovery";
+    }
+    return "config";
+}
+
 Schema meshSchema() {
-    return Schema{{meshSection(), peerSection()}};
+    return Schema{{meshSection(), peerSection(), discoverySection()}};
 }
 
 MeshSettings readSettings(const Config& config, std::vector<ConfigError>& errors) {
@@ -257,6 +282,10 @@ MeshSettings readSettings(const Config& config, std::vector<ConfigError>& errors
     for (const Section* p : sections)
         s.peers.push_back(readPeer(*p, errors));
     checkUnique(sections, s.peers, errors);
+    if (const Section* d = config.section("Discovery")) {
+        s.discovery.etcd = d->boolean("Etcd");
+        s.discovery.endpoints = d->endpoints("Endpoints");
+    }
     return s;
 }
 

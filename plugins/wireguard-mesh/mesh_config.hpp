@@ -15,7 +15,10 @@ namespace weft::mesh {
 /// The nftables table this plugin owns (TCP MSS clamping into the tunnel).
 inline constexpr const char* kTableName = "weft_wireguard_mesh";
 
-enum class PeerSource { Config, Runtime };
+/// Where a peer comes from; the first wins a clash (same name, key or AllowedIPs prefix).
+enum class PeerSource { Config, Runtime, Discovery };
+/// "config", "runtime", "discovery": the SOURCE column of `weftctl mesh`.
+const char* sourceName(PeerSource source);
 
 /// One remote node: a [Peer NAME] section, or a peer added over D-Bus.
 struct PeerSpec {
@@ -41,6 +44,14 @@ struct EndpointFilter {
     bool operator==(const EndpointFilter&) const = default;
 };
 
+/// [Discovery]: peers from the other nodes' records in the cluster store.
+struct DiscoverySettings {
+    bool etcd = false;
+    /// Endpoints= as written; empty: every global unicast address of this node's links.
+    std::vector<Endpoint> endpoints;
+    bool operator==(const DiscoverySettings&) const = default;
+};
+
 /// The [Mesh] section and the config peers, checked.
 struct MeshSettings {
     std::string interface = "weft0";
@@ -58,6 +69,7 @@ struct MeshSettings {
     std::string wireguardGo = "/usr/bin/wireguard-go";
     std::string privateKeyFile;  ///< empty: <state directory>/private.key, generated
     std::vector<PeerSpec> peers;
+    DiscoverySettings discovery;
 };
 
 Schema meshSchema();

@@ -48,6 +48,8 @@ void MeshPlugin::tick() {
     if (!host_)
         return;
     TimePoint now = clock_();
+    if (discovery_ && discovery_->expire(settings_.peerDownAfter))
+        applyDiscovered();
     bool roamed = observeKernel(now), moved = false, changed = false;
     for (auto& p : registry_.all()) {
         auto c = candidates(p);
@@ -146,6 +148,7 @@ void MeshPlugin::changeRuntimePeers(const std::string& what,
     }
     registry_ = std::move(next);
     log(LogLevel::Info, what);
+    reportShadowed();
     trackPeers();
     if (!restart.empty())
         restartPeer(restart, "a new key or endpoints");
@@ -192,7 +195,7 @@ std::vector<std::map<std::string, std::string>> MeshPlugin::peerRows() const {
                         {"lastHandshake", std::to_string(st.lastHandshake)},
                         {"rxBytes", std::to_string(st.rxBytes)},
                         {"txBytes", std::to_string(st.txBytes)},
-                        {"source", p.source == PeerSource::Config ? "config" : "runtime"},
+                        {"source", sourceName(p.source)},
                         {"allowedIPs", ips}});
     }
     return rows;
@@ -218,7 +221,7 @@ Json MeshPlugin::peersJson() const {
         j["lastHandshake"] = st.lastHandshake;
         j["rxBytes"] = st.rxBytes;
         j["txBytes"] = st.txBytes;
-        j["source"] = p.source == PeerSource::Config ? "config" : "runtime";
+        j["source"] = sourceName(p.source);
         j["allowedIPs"] = std::move(ips);
         j["persistentKeepalive"] = int64_t(p.keepalive.value_or(settings_.keepalive).count());
         j["presharedKey"] = !p.presharedKeyFile.empty();

@@ -104,8 +104,10 @@ void MeshPlugin::configure(const Config& config) {
         }
     }
     adoptConfigPeers(previous);
-    if (host_)
+    if (host_) {
+        syncDiscovery();
         announceChanges(previous, previousKey);
+    }
 }
 
 void MeshPlugin::loadIdentity(bool generate) {
@@ -130,6 +132,7 @@ void MeshPlugin::adoptConfigPeers(const MeshSettings& previous) {
         log(LogLevel::Warning, message + " (the config file wins)");
     if (!host_)
         return;
+    reportShadowed();
     if (!dropped.empty()) {
         try {
             savePeers(host_->runtimeDirectory() / "peers.json", registry_.runtimePeers());
@@ -191,9 +194,10 @@ void MeshPlugin::restoreRuntimePeers() {
     }
 }
 
-/// What a crash in writeFileAtomically() leaves: "private.key.XXXXXX", "peers.json.XXXXXX".
+/// What a crash in writeFileAtomically() leaves: "private.key.XXXXXX", "peers.json.XXXXXX", ...
 void MeshPlugin::removeLeftovers() {
-    for (auto& file : {keyFile(settings_), host_->runtimeDirectory() / "peers.json"}) {
+    for (auto& file : {keyFile(settings_), host_->runtimeDirectory() / "peers.json",
+                       host_->runtimeDirectory() / "discovered.json"}) {
         if (file == settings_.privateKeyFile)
             continue;  // not ours: we never write it
         for (auto& tmp : removeStaleTemporaries(file))
@@ -221,7 +225,9 @@ void MeshPlugin::start(Host& host) {
     }
     registerBusApi(host.bus(), *this);
     timer_ = host.addTimer(1s, [this] { tick(); });
+    host.onClusterStateChanged([this](ClusterState) { syncDiscovery(); });
     host.onLinksChanged([this] {
+        syncDiscovery();  // the default endpoints are the links' addresses
         if (!host_ || settings_.mtu || !lastMtu_)
             return;
         unsigned mtu =
@@ -236,6 +242,7 @@ void MeshPlugin::start(Host& host) {
     for (auto& p : registry_.all())
         logIgnoredEndpoints(p);
     publishTargets();
+    syncDiscovery();
     started_ = true;
 }
 
@@ -243,6 +250,9 @@ void MeshPlugin::stop() {
     if (host_ && timer_)
         host_->cancelTimer(timer_);
     timer_ = 0;
+    if (discovery_)
+        discovery_->stop();
+    discovery_.reset();
     host_ = nullptr;
 }
 
@@ -314,6 +324,7 @@ std::string MeshPlugin::describe() const {
         filter.push_back(f);
     j["endpointFilter"] = std::move(filter);
     j["allowDownPeerBypass"] = settings_.allowDownPeerBypass;
+    j["discovery"] = discoveryJson();
     j["peers"] = peersJson();
     j["targets"] = published_ ? strings(published_->prefixes()) : Json::array();
     return jsonText(j);

@@ -1,18 +1,22 @@
 // wireguard-mesh: a KubeSpan-style WireGuard full mesh. It owns one WireGuard link and its
-// peers (from the config file and from D-Bus), tracks their health and endpoints, and
-// publishes the prefixes reachable through the mesh as the named set "wireguard-mesh/targets".
+// peers (from the config file, from D-Bus and from the cluster store), tracks their health and
+// endpoints, and publishes the prefixes reachable through the mesh as the named set
+// "wireguard-mesh/targets".
 //
 // Reading order: mesh_config (settings) -> identity (key) -> peer_registry (+ peer_store) ->
-// endpoint_rotation, peer_health (runtime) -> desired_state -> bus_api; this class wires them.
+// discovery_record, discovery (cluster store) -> endpoint_rotation, peer_health (runtime) ->
+// desired_state -> bus_api; this class wires them.
 #pragma once
 
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "discovery.hpp"
 #include "endpoint_rotation.hpp"
 #include "identity.hpp"
 #include "mesh_config.hpp"
@@ -46,7 +50,7 @@ class MeshPlugin final : public Plugin {
     const std::string& publicKey() const;
     const MeshSettings& settings() const { return settings_; }
     /// One row per peer: name, publicKey, endpoint, state, lastHandshake, rxBytes, txBytes,
-    /// source (config|runtime), allowedIPs (space-separated).
+    /// source (config|runtime|discovery), allowedIPs (space-separated).
     std::vector<std::map<std::string, std::string>> peerRows() const;
     /// Runtime peers; throw BusError ("InvalidArgument", "NotFound", "Failed").
     void addPeer(const PeerArgs& args);
@@ -79,6 +83,12 @@ class MeshPlugin final : public Plugin {
     void log(LogLevel level, const std::string& message);
     Json peersJson() const;
 
+    // mesh_discovery.cpp: [Discovery]
+    void syncDiscovery();
+    void applyDiscovered();
+    void reportShadowed();
+    Json discoveryJson() const;
+
     Clock clock_;
     MeshSettings settings_;
     PeerRegistry registry_;
@@ -91,6 +101,8 @@ class MeshPlugin final : public Plugin {
     Host::TimerId timer_ = 0;
     std::optional<PrefixSet> published_;
     std::optional<unsigned> lastMtu_;
+    std::unique_ptr<Discovery> discovery_;  ///< while [Discovery] Etcd=yes and a store exists
+    bool standaloneWarned_ = false;
 };
 
 }  // namespace weft::mesh

@@ -22,13 +22,6 @@ std::string inQuotes(const std::string& text) {
     return "'" + clipped(text) + "'";
 }
 
-/// The same rule as config section names, so a peer's name works everywhere.
-bool validName(const std::string& n) {
-    return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](unsigned char c) {
-        return std::isalnum(c) || c == '-' || c == '_' || c == '.';
-    });
-}
-
 Prefix parsePrefix(const std::string& text) {
     if (auto p = Prefix::parse(text))
         return *p;
@@ -53,7 +46,33 @@ auto byName(const std::string& name) {
     return [&name](const PeerSpec& p) { return p.name == name; };
 }
 
+/// Why `peer` cannot join `lists` (name, key or an exact AllowedIPs prefix taken), or "".
+std::string clashWith(const PeerSpec& peer,
+                      std::initializer_list<const std::vector<PeerSpec>*> lists) {
+    for (auto* list : lists) {
+        for (auto& other : *list) {
+            std::string source = sourceName(other.source);
+            if (other.name == peer.name)
+                return "name: a " + source + " peer has this name";
+            if (other.publicKey == peer.publicKey)
+                return "publicKey: already used by " + source + " peer " + other.name;
+            Prefix shared;
+            if (sharesPrefix(peer, other, shared))
+                return "allowedIps: " + shared.str() + " is already routed to " + source +
+                       " peer " + other.name;
+        }
+    }
+    return {};
+}
+
 }  // namespace
+
+/// The same rule as config section names, so a peer's name works everywhere.
+bool isPeerName(const std::string& n) {
+    return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+    });
+}
 
 std::string clipped(const std::string& text) {
     if (text.size() <= kQuotedMax)
@@ -68,7 +87,7 @@ PeerSpec runtimePeer(const PeerArgs& args) {
     PeerSpec p;
     p.source = PeerSource::Runtime;
     p.name = args.name;
-    if (!validName(p.name)) {
+    if (!isPeerName(p.name)) {
         throw invalid("name: " + inQuotes(p.name) +
                       " is not a peer name (1-64 letters, digits, '_', '.', '-')");
     }
@@ -129,6 +148,39 @@ void PeerRegistry::checkNotConfig(const std::string& name) const {
     }
 }
 
+void PeerRegistry::checkNotDiscovered(const std::string& name) const {
+    if (std::any_of(discovered_.begin(), discovered_.end(), byName(name))) {
+        throw invalid("name: peer " + name +
+                      " was discovered in the cluster store; it cannot be changed over D-Bus");
+    }
+}
+
+void PeerRegistry::setOwnKey(std::string publicKey) {
+    ownKey_ = std::move(publicKey);
+    pickDiscovered();
+}
+
+void PeerRegistry::setDiscoveredPeers(std::vector<PeerSpec> peers) {
+    candidates_ = std::move(peers);
+    pickDiscovered();
+}
+
+void PeerRegistry::pickDiscovered() {
+    discovered_.clear();
+    shadowed_.clear();
+    for (auto& p : candidates_) {
+        std::string why = !ownKey_.empty() && p.publicKey == ownKey_
+                              ? "publicKey: that is this node's own public key"
+                              : clashWith(p, {&config_, &runtime_, &discovered_});
+        if (!why.empty()) {
+            shadowed_.emplace(p.name, why);
+            continue;
+        }
+        discovered_.push_back(p);
+        discovered_.back().source = PeerSource::Discovery;
+    }
+}
+
 std::vector<std::string> PeerRegistry::setConfigPeers(std::vector<PeerSpec> peers) {
     config_ = std::move(peers);
     auto kept = std::move(runtime_);
@@ -148,6 +200,7 @@ std::vector<std::string> PeerRegistry::restoreRuntime(std::vector<PeerSpec> peer
             skipped.push_back("runtime peer " + p.name + " dropped: " + e.what());
         }
     }
+    pickDiscovered();
     return skipped;
 }
 
@@ -156,34 +209,42 @@ void PeerRegistry::add(PeerSpec peer) {
     checkClash(peer, {});
     peer.source = PeerSource::Runtime;
     runtime_.push_back(std::move(peer));
+    pickDiscovered();
 }
 
 void PeerRegistry::update(PeerSpec peer) {
     checkNotConfig(peer.name);
     auto it = std::find_if(runtime_.begin(), runtime_.end(), byName(peer.name));
-    if (it == runtime_.end())
+    if (it == runtime_.end()) {
+        checkNotDiscovered(peer.name);
         throw BusError("NotFound", "name: no runtime peer " + peer.name + "; use AddPeer");
+    }
     checkClash(peer, peer.name);
     peer.source = PeerSource::Runtime;
     *it = std::move(peer);
+    pickDiscovered();
 }
 
 void PeerRegistry::remove(const std::string& name) {
     checkNotConfig(name);
     auto it = std::find_if(runtime_.begin(), runtime_.end(), byName(name));
-    if (it == runtime_.end())
+    if (it == runtime_.end()) {
+        checkNotDiscovered(name);
         throw BusError("NotFound", "name: no runtime peer " + clipped(name));
+    }
     runtime_.erase(it);
+    pickDiscovered();
 }
 
 std::vector<PeerSpec> PeerRegistry::all() const {
     std::vector<PeerSpec> out = config_;
     out.insert(out.end(), runtime_.begin(), runtime_.end());
+    out.insert(out.end(), discovered_.begin(), discovered_.end());
     return out;
 }
 
 const PeerSpec* PeerRegistry::find(const std::string& name) const {
-    for (const std::vector<PeerSpec>* list : {&config_, &runtime_}) {
+    for (const std::vector<PeerSpec>* list : {&config_, &runtime_, &discovered_}) {
         auto it = std::find_if(list->begin(), list->end(), byName(name));
         if (it != list->end())
             return &*it;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The README demo: a three-host WireGuard mesh with fwmark steering, then vpn-egress's failover,
-then weave-policy's NetworkPolicy on pods, in network namespaces."""
+then weave-policy's NetworkPolicy on pods, then a mesh that forms through etcd, in network
+namespaces."""
 import os
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from harness import Testbed, clear_leftovers  # noqa: E402
 from harness.mesh import form_mesh  # noqa: E402
 from demo_egress import egress_scene  # noqa: E402
 from demo_policy import policy_scene  # noqa: E402
+from demo_cluster import cluster_scene  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +58,8 @@ def main():
         return 0 if ok else 1
     egress_ok = egress_scene(banner, build, ROOT)
     policy_ok = policy_scene(banner, build, ROOT)
-    return 0 if ok and egress_ok and policy_ok else 1
+    cluster_ok = cluster_scene(banner, build, ROOT)
+    return 0 if ok and egress_ok and policy_ok and cluster_ok else 1
 
 
 if __name__ == "__main__":

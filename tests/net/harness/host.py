@@ -153,9 +153,10 @@ class Host:
         sock.bind(str(notify))
         sock.settimeout(30)
         self.log_path = self.dir / "weftd.log"
-        log = open(self.log_path, "a")
-        self.weftd = self.popen(args + list(extra_args), stdout=log, stderr=log,
-                                env=dict(env or {}, NOTIFY_SOCKET=str(notify)))
+        # The child keeps its own descriptors; ours is closed at once (no leaked handle).
+        with open(self.log_path, "a") as log:
+            self.weftd = self.popen(args + list(extra_args), stdout=log, stderr=log,
+                                    env=dict(env or {}, NOTIFY_SOCKET=str(notify)))
         try:
             if wait:
                 while True:

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -137,6 +138,39 @@ class FakeHost : public Host {
                 s.second(p);
     }
 
+    // The cluster store: an in-memory key space the test reads and drives.
+    ClusterState clusterState() const override { return storeState; }
+    const std::string& clusterNodeName() const override { return nodeName; }
+    void onClusterStateChanged(std::function<void(ClusterState)> fn) override {
+        stateCallbacks.push_back(std::move(fn));
+    }
+    void clusterPut(const std::string& key, const std::string& value,
+                    RecordLifetime lifetime) override {
+        if (key.empty() || key.find("..") != std::string::npos)
+            throw std::invalid_argument("bad cluster key '" + key + "'");
+        records[key] = {value, lifetime};
+    }
+    void clusterDelete(const std::string& key) override { records.erase(key); }
+    ClusterWatchId clusterWatch(const std::string& prefix,
+                                std::function<void(const ClusterBatch&)> fn) override {
+        watches[++lastWatch] = {prefix, std::move(fn)};
+        return lastWatch;
+    }
+    void clusterUnwatch(ClusterWatchId id) override { watches.erase(id); }
+    /// Delivers `batch` to every watch whose prefix covers its first key (or to all when the
+    /// batch is empty).
+    void deliverCluster(const ClusterBatch& batch) {
+        auto copy = watches;
+        for (auto& [id, w] : copy)
+            if (batch.events.empty() || batch.events.front().key.starts_with(w.first))
+                w.second(batch);
+    }
+    void setClusterState(ClusterState s) {
+        storeState = s;
+        for (auto& fn : stateCallbacks)
+            fn(s);
+    }
+
     /// Fires every timer once, as if its interval had elapsed.
     void fireTimers() {
         auto copy = timers;
@@ -152,6 +186,13 @@ class FakeHost : public Host {
 
     std::vector<std::string> logs;
     unsigned reconcileRequests = 0;
+    ClusterState storeState = ClusterState::Standalone;
+    std::string nodeName = "node-a";
+    std::vector<std::function<void(ClusterState)>> stateCallbacks;
+    std::map<std::string, std::pair<std::string, RecordLifetime>> records;  ///< key -> value
+    std::map<ClusterWatchId, std::pair<std::string, std::function<void(const ClusterBatch&)>>>
+        watches;
+    ClusterWatchId lastWatch = 0;
     std::map<TimerId, std::pair<std::chrono::milliseconds, std::function<void()>>> timers;
     TimerId lastTimer = 0;
     std::vector<LinkInfo> linkList;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -80,6 +81,8 @@ class MeshTest : public ::testing::Test {
     MeshPlugin& start(const std::string& text) {
         plugin.reset();
         host = std::make_unique<MeshHost>("wireguard-mesh", dir);
+        if (prepareHost)
+            prepareHost(*host);
         plugin = make();
         Config c = parse(text);
         plugin->validate(c);
@@ -144,6 +147,8 @@ class MeshTest : public ::testing::Test {
     }
 
     fs::path dir;
+    /// Runs on each new host before the plugin starts (cluster state, links, ...).
+    std::function<void(MeshHost&)> prepareHost;
     std::chrono::system_clock::time_point now{std::chrono::seconds(1'700'000'000)};
     std::unique_ptr<MeshHost> host;
     std::unique_ptr<MeshPlugin> plugin;
