@@ -63,8 +63,12 @@ void RecordWriter::put(const std::string& key, const std::string& value, bool un
 }
 
 void RecordWriter::remove(const std::string& key) {
-    if (wanted_.erase(key))
-        sync(key);
+    wanted_.erase(key);
+    // The key may be another node's (weave-policy deletes objects cluster-wide) or written by
+    // an earlier weftd: the store is asked to delete it whatever we know of it.
+    if (!written_.count(key))
+        uncertain_.insert(key);
+    sync(key);
 }
 
 size_t RecordWriter::pending() const {
@@ -129,7 +133,7 @@ void RecordWriter::sync(const std::string& key) {
         return;
     }
     if (!written_.count(key) && !uncertain_.count(key))
-        return;  // never written: dropping the wish was enough
+        return;  // deleted (or never there): nothing to send
     inFlight_.insert(key);
     client_->remove(key, false, [this, answer, key](const EtcdStatus& s, int64_t) {
         answer(s, [&] {

@@ -21,8 +21,8 @@ class EtcdClient;
 /// - a change is written at once; an identical re-put sends nothing;
 /// - lease-bound records wait for a lease and are all written again under each new one;
 /// - a failed write is retried after a back-off, and at once when the client reconnects;
-/// - a delete is sent only for a key that was (or may have been) written; otherwise it just
-///   drops the pending write.
+/// - remove() always sends a delete (the key may be another node's), after any write of it
+///   in flight.
 /// The records themselves outlive the client: attach() hands them to a new one (a reload that
 /// changed [Cluster]), which writes them all.
 class RecordWriter {

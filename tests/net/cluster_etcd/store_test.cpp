@@ -127,7 +127,7 @@ TEST_F(StoreTest, WishesMadeWhileEtcdIsDownLandWhenItComesBack) {
     store.put("mesh", "nodes/node-a", "3", RecordLifetime::Node);
     store.remove("mesh", "objects/old");
     store.put("mesh", "objects/never", "x", RecordLifetime::Persistent);
-    store.remove("mesh", "objects/never");  // wished and unwished while down: nothing to send
+    store.remove("mesh", "objects/never");  // wished and unwished while down: never there
     runFor(1500ms);
     EXPECT_GT(store.writer().pending(), 0u);
 
@@ -142,6 +142,17 @@ TEST_F(StoreTest, WishesMadeWhileEtcdIsDownLandWhenItComesBack) {
     EXPECT_EQ(states[1], ClusterState::Connected);
     EXPECT_EQ(states[2], ClusterState::Disconnected);
     EXPECT_EQ(states.back(), ClusterState::Connected);
+}
+
+TEST_F(StoreTest, ADeleteReachesAKeyAnotherNodeWrote) {
+    // weave-policy deletes an object cluster-wide that another node applied.
+    etcd_->ctl("put /weft/mesh/objects/theirs 1");
+    ClusterStore store(loop_, "test");
+    store.configure(settings());
+    ASSERT_TRUE(settled(store));
+    store.remove("mesh", "objects/theirs");
+    ASSERT_TRUE(runUntil([&] { return store.writer().pending() == 0; }, 5s));
+    EXPECT_EQ(value("/weft/mesh/objects/theirs"), "");
 }
 
 TEST_F(StoreTest, AWatchSeesRelativeKeysInitialThenChangesAndCarriesOverAReconfigure) {
