@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "manifest.hpp"
 #include "weft/json.hpp"
@@ -122,9 +123,13 @@ std::optional<ObjectKey> ClusterObjects::put(const std::string& key, const std::
     if (it != store_.end() && it->second.value == value)
         return named;
     ParsedManifest parsed = parseManifest(value, shown(key));
-    if (!parsed.errors.empty())
-        why = parsed.errors.front().str();
-    else if (parsed.objects.size() != 1)
+    if (!parsed.errors.empty()) {
+        // The parser's error starts with the key already (its "file" name).
+        warn("cluster record " + parsed.errors.front().str() + "; ignored" +
+             (it != store_.end() ? " (its last good version stays)" : ""));
+        return named;
+    }
+    if (parsed.objects.size() != 1)
         why = "holds " + std::to_string(parsed.objects.size()) +
               " Namespaces, Pods or NetworkPolicies, not one";
     else if (keyOf(parsed.objects.front()) != *named)
@@ -163,11 +168,18 @@ bool ClusterObjects::receive(const ClusterBatch& batch, const Warn& warn) {
         }
         changed |= store_.erase(*key) > 0;
         seen.erase(*key);
+        // Our own erase() forgets the key first, so this Delete came from elsewhere.
+        if (key->kind != Kind::Pod && published_.erase(*key))
+            deletedElsewhere_.push_back(*key);
     }
     // The whole key space as it is: what it no longer holds is gone.
     if (batch.initial)
         changed |= std::erase_if(store_, [&](const auto& r) { return !seen.count(r.first); }) > 0;
     return changed;
+}
+
+std::vector<ObjectKey> ClusterObjects::takeDeletedElsewhere() {
+    return std::exchange(deletedElsewhere_, {});
 }
 
 void ClusterObjects::overlay(ObjectSet& objects, AddressOwners& owners,

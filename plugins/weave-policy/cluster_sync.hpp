@@ -44,6 +44,11 @@ class ClusterObjects {
     /// key or value is bad is warned about by its key and ignored; the last good version of
     /// its object stays. True when some store object changed.
     bool receive(const ClusterBatch& batch, const Warn& warn);
+    /// The Namespaces and NetworkPolicies this node published whose records someone else
+    /// deleted (a Delete on another node), since the last call; they are forgotten as
+    /// published. Pods are left out: their records go with this node's lease and come back
+    /// under the next one.
+    std::vector<ObjectKey> takeDeletedElsewhere();
 
     /// Adds the store's objects to `objects`, which holds the local ones: a local object
     /// wins on the same key. Oldest record first, so of two pods claiming one address the
@@ -73,6 +78,7 @@ class ClusterObjects {
     std::map<ObjectKey, Record> store_;
     std::map<ObjectKey, Object> published_;  ///< what this node put, as it put it
     uint64_t nextOrder_ = 0;
+    std::vector<ObjectKey> deletedElsewhere_;
 };
 
 }  // namespace weft::weave

@@ -44,7 +44,27 @@ void WeavePlugin::clusterBatch(const ClusterBatch& batch) {
     bool changed = cluster_.receive(batch, warner());
     if (changed || batch.initial)
         cluster_.saveCache(host_->runtimeDirectory() / kCacheFile, warner());
-    if (changed)
+    // A policy or namespace this node applied, deleted on another node: deleted here too, so
+    // a delete anywhere lifts it everywhere. A manifest file's object is the file's to say:
+    // it stays and is written back.
+    bool removed = false;
+    for (const auto& key : cluster_.takeDeletedElsewhere()) {
+        // The core still wants our old record in the store: drop that wish, or writing the
+        // same object again later would send nothing.
+        host_->clusterDelete(ClusterObjects::recordKey(key));
+        if (runtime_.remove(key)) {
+            host_->log(LogLevel::Notice, key.str() + ": deleted cluster-wide on another node");
+            removed = true;
+        } else if (fileOf_.count(key)) {
+            host_->log(LogLevel::Warning, key.str() +
+                                              ": deleted from the cluster store on another node, "
+                                              "but " +
+                                              fileOf_.at(key) + " has it: written back");
+        }
+    }
+    if (removed)
+        saveRuntime();
+    if (changed || removed)
         refresh();
 }
 

@@ -42,7 +42,8 @@ int64_t unixMs(TimePoint t) {
 
 std::vector<Endpoint> publishedEndpoints(const DiscoverySettings& settings,
                                          const std::vector<LinkInfo>& links,
-                                         const std::string& meshInterface, uint16_t listenPort) {
+                                         const std::string& meshInterface, uint16_t listenPort,
+                                         const std::vector<Prefix>& throughMesh) {
     if (!settings.endpoints.empty())
         return settings.endpoints;
     std::vector<Endpoint> out;
@@ -51,7 +52,12 @@ std::vector<Endpoint> publishedEndpoints(const DiscoverySettings& settings,
             continue;
         for (auto& a : link.addresses) {
             Endpoint e{a.address, listenPort};
-            if (globalUnicast(a.address) && std::find(out.begin(), out.end(), e) == out.end())
+            // A pod bridge's address is inside what this node advertises: other nodes route
+            // it into the tunnel, so WireGuard could never reach it there.
+            bool inMesh = std::any_of(throughMesh.begin(), throughMesh.end(),
+                                      [&](const Prefix& p) { return p.contains(a.address); });
+            if (globalUnicast(a.address) && !inMesh &&
+                std::find(out.begin(), out.end(), e) == out.end())
                 out.push_back(e);
         }
     }
@@ -61,9 +67,12 @@ std::vector<Endpoint> publishedEndpoints(const DiscoverySettings& settings,
 NodeRecord ownRecord(const std::string& nodeName, const MeshSettings& s,
                      const std::string& publicKey, const std::vector<LinkInfo>& links) {
     return NodeRecord{
-        nodeName,     publicKey,
-        s.listenPort, publishedEndpoints(s.discovery, links, s.interface, s.listenPort),
-        s.addresses,  s.advertised};
+        nodeName,
+        publicKey,
+        s.listenPort,
+        publishedEndpoints(s.discovery, links, s.interface, s.listenPort, s.advertised),
+        s.addresses,
+        s.advertised};
 }
 
 Discovery::Discovery(Host& host, Clock clock, std::function<void()> changed)

@@ -27,10 +27,12 @@ namespace weft::mesh {
 
 /// The endpoints this node publishes: Endpoints= when set, otherwise each global unicast
 /// address (no loopback, link-local, multicast or unspecified one) of every up link but
-/// `meshInterface`, with `listenPort`, in link order.
+/// `meshInterface`, with `listenPort`, in link order, except those inside `throughMesh` (the
+/// prefixes this node advertises: other nodes reach them through the tunnel).
 std::vector<Endpoint> publishedEndpoints(const DiscoverySettings& settings,
                                          const std::vector<LinkInfo>& links,
-                                         const std::string& meshInterface, uint16_t listenPort);
+                                         const std::string& meshInterface, uint16_t listenPort,
+                                         const std::vector<Prefix>& throughMesh);
 
 /// This node's record.
 NodeRecord ownRecord(const std::string& nodeName, const MeshSettings& settings,

@@ -259,6 +259,36 @@ TEST_F(ClusterTest, DeleteRemovesTheRecord) {
     EXPECT_THROW(plugin->deleteObject("netpol", "x", "allow-b"), BusError);
 }
 
+TEST_F(ClusterTest, APolicyDeletedOnAnotherNodeIsLiftedHereToo) {
+    start();
+    plugin->applyManifest(kAllowB);
+    const std::string key = "objects/NetworkPolicy/x/allow-b";
+    deliver({put(key, host->records.at(key).first)});
+    ASSERT_TRUE(hasChain("in_x/allow-b"));
+    // Another node deletes it: the store's Delete reaches this node, which applied it.
+    host->records.erase(key);
+    deliver({del(key)});
+    EXPECT_FALSE(hasChain("in_x/allow-b"));
+    EXPECT_TRUE(row("NetworkPolicy", "x", "allow-b").empty());
+    EXPECT_TRUE(hasLog(*host, "deleted cluster-wide on another node"));
+    // Applied again, identical: written again (nothing remembers it as published).
+    plugin->applyManifest(kAllowB);
+    EXPECT_TRUE(host->records.count(key));
+    // Gone from the runtime objects kept across restarts too.
+    host->records.erase(key);
+    deliver({del(key)});
+    restart();
+    EXPECT_FALSE(hasChain("in_x/allow-b"));
+}
+
+TEST_F(ClusterTest, APodRecordGoneWithTheLeaseStaysHere) {
+    start();
+    plugin->applyManifest(podJson("x", "a", "a", "10.0.1.2"));
+    // This node's lease expired in a partition: the store says Delete; the pod is still ours.
+    deliver({del("objects/Pod/x/a")});
+    EXPECT_NE(pod("x", "a"), nullptr);
+}
+
 TEST_F(ClusterTest, DeletingARuntimeObjectBringsBackTheFileVersionInTheStore) {
     Config config;
     config.dataFiles.push_back(

@@ -128,7 +128,7 @@ LinkInfo link(int index, std::string name, bool up, std::vector<const char*> add
     return l;
 }
 
-TEST(DiscoveryRecord, PublishesGlobalAddressesOfOtherLinks) {
+TEST(DiscoveryRecord, PublishesGlobalAddressesOfOtherLinksButNotThoseItAdvertises) {
     std::vector<LinkInfo> links{
         link(1, "lo", true, {"127.0.0.1/8", "::1/128"}),
         link(2, "eth0", true,
@@ -136,14 +136,18 @@ TEST(DiscoveryRecord, PublishesGlobalAddressesOfOtherLinks) {
         link(3, "weft0", true, {"10.99.0.1/24"}),
         link(4, "eth1", false, {"198.51.100.1/24"}),
         link(5, "eth2", true, {"203.0.113.1/24", "192.0.2.1/24"}),
+        link(6, "cbr0", true, {"10.244.1.1/24", "fd00:244:1::1/64"}),  // a pod bridge
     };
+    std::vector<Prefix> advertised{*Prefix::parse("10.244.1.0/24"),
+                                   *Prefix::parse("fd00:244:1::/64")};
     std::vector<Endpoint> expected;
     for (auto e : {"192.0.2.1:4000", "[2001:db8::1]:4000", "10.0.0.1:4000", "203.0.113.1:4000"})
         expected.push_back(*Endpoint::parse(e));
-    EXPECT_EQ(publishedEndpoints({true, {}}, links, "weft0", 4000), expected);
+    EXPECT_EQ(publishedEndpoints({true, {}}, links, "weft0", 4000, advertised), expected);
 
     DiscoverySettings configured{true, {*Endpoint::parse("198.51.100.7:51820")}};
-    EXPECT_EQ(publishedEndpoints(configured, links, "weft0", 4000), configured.endpoints);
+    EXPECT_EQ(publishedEndpoints(configured, links, "weft0", 4000, advertised),
+              configured.endpoints);
 }
 
 }  // namespace
