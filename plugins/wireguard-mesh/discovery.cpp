@@ -52,10 +52,13 @@ std::vector<Endpoint> publishedEndpoints(const DiscoverySettings& settings,
             continue;
         for (auto& a : link.addresses) {
             Endpoint e{a.address, listenPort};
-            // A pod bridge's address is inside what this node advertises: other nodes route
-            // it into the tunnel, so WireGuard could never reach it there.
-            bool inMesh = std::any_of(throughMesh.begin(), throughMesh.end(),
-                                      [&](const Prefix& p) { return p.contains(a.address); });
+            // A pod bridge's address is inside a network this node advertises (its pod
+            // CIDR): the other nodes reach that network through the tunnel, not the underlay.
+            // An advertised host prefix is this node's own address (KubeSpan's host
+            // traffic): WireGuard's packets skip the steering and reach it as before.
+            bool inMesh = std::any_of(throughMesh.begin(), throughMesh.end(), [&](const Prefix& p) {
+                return p != Prefix::host(p.address) && p.contains(a.address);
+            });
             if (globalUnicast(a.address) && !inMesh &&
                 std::find(out.begin(), out.end(), e) == out.end())
                 out.push_back(e);

@@ -27,8 +27,9 @@ namespace weft::mesh {
 
 /// The endpoints this node publishes: Endpoints= when set, otherwise each global unicast
 /// address (no loopback, link-local, multicast or unspecified one) of every up link but
-/// `meshInterface`, with `listenPort`, in link order, except those inside `throughMesh` (the
-/// prefixes this node advertises: other nodes reach them through the tunnel).
+/// `meshInterface`, with `listenPort`, in link order, except those inside a network (not a
+/// host prefix) of `throughMesh`, the prefixes this node advertises: other nodes reach those
+/// through the tunnel.
 std::vector<Endpoint> publishedEndpoints(const DiscoverySettings& settings,
                                          const std::vector<LinkInfo>& links,
                                          const std::string& meshInterface, uint16_t listenPort,

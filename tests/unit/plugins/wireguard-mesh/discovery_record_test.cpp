@@ -138,8 +138,10 @@ TEST(DiscoveryRecord, PublishesGlobalAddressesOfOtherLinksButNotThoseItAdvertise
         link(5, "eth2", true, {"203.0.113.1/24", "192.0.2.1/24"}),
         link(6, "cbr0", true, {"10.244.1.1/24", "fd00:244:1::1/64"}),  // a pod bridge
     };
+    // The pod CIDR, and this node's own address (host traffic steered, as KubeSpan does).
     std::vector<Prefix> advertised{*Prefix::parse("10.244.1.0/24"),
-                                   *Prefix::parse("fd00:244:1::/64")};
+                                   *Prefix::parse("fd00:244:1::/64"),
+                                   *Prefix::parse("192.0.2.1/32")};
     std::vector<Endpoint> expected;
     for (auto e : {"192.0.2.1:4000", "[2001:db8::1]:4000", "10.0.0.1:4000", "203.0.113.1:4000"})
         expected.push_back(*Endpoint::parse(e));
