@@ -224,7 +224,10 @@ Json ClusterStore::describe() const {
                   {"ttl", settings_.standalone() ? 0 : settings_.leaseTtl.count()}};
     j["records"] = {{"wanted", writer_->wanted()}, {"pending", writer_->pending()}};
     Json nodes = Json::array();
-    for (auto& [name, rec] : nodes_) {
+    for (const auto& node : nodes_) {
+        // Not a structured binding: clang 14 cannot capture one in the lambda below.
+        const std::string& name = node.first;
+        const Json& rec = node.second;
         // Another node's record: take only fields of the expected type.
         auto str = [&](const char* k) {
             return rec.contains(k) && rec[k].is_string() ? rec[k].get<std::string>() : "";
