@@ -178,6 +178,10 @@ std::optional<std::vector<WireguardPeerStatus>> Daemon::wireguardStatus(const st
     return engines_.wireguard->status(ifname);
 }
 
+bool Daemon::restartWireguardSession(const std::string& ifname, const std::string& key) {
+    return engines_.wireguard->restartSession(ifname, key);
+}
+
 bool Daemon::publishSet(const std::string& fullName, const PrefixSet& set) {
     auto it = sets_.find(fullName);
     if (it != sets_.end() && it->second == set)

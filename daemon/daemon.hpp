@@ -60,6 +60,7 @@ class Daemon final : public ManagerApi, public HostServices {
     void requestReconcile() override;
     const std::vector<LinkInfo>& links() const override { return links_; }
     std::optional<std::vector<WireguardPeerStatus>> wireguardStatus(const std::string&) override;
+    bool restartWireguardSession(const std::string& ifname, const std::string& key) override;
     bool publishSet(const std::string& fullName, const PrefixSet& set) override;
     std::optional<PrefixSet> resolveSet(const std::string& fullName) const override;
     std::filesystem::path stateRoot() const override { return options_.stateRoot; }

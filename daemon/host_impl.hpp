@@ -29,6 +29,7 @@ class HostServices {
     virtual void requestReconcile() = 0;
     virtual const std::vector<LinkInfo>& links() const = 0;
     virtual std::optional<std::vector<WireguardPeerStatus>> wireguardStatus(const std::string&) = 0;
+    virtual bool restartWireguardSession(const std::string& ifname, const std::string& key) = 0;
     /// Stores a published set; returns true if it changed.
     virtual bool publishSet(const std::string& fullName, const PrefixSet& set) = 0;
     virtual std::optional<PrefixSet> resolveSet(const std::string& fullName) const = 0;
@@ -64,6 +65,9 @@ class HostImpl final : public Host {
     std::optional<std::vector<WireguardPeerStatus>> wireguardStatus(
         const std::string& ifname) override {
         return services_.wireguardStatus(ifname);
+    }
+    bool restartWireguardSession(const std::string& ifname, const std::string& key) override {
+        return services_.restartWireguardSession(ifname, key);
     }
     void publishSet(const std::string& name, const PrefixSet& set) override;
     std::optional<PrefixSet> resolveSet(const std::string& fullName) const override {

@@ -128,6 +128,12 @@ class Host {
     /// Live peer status of a WireGuard link weft manages, nullopt if it does not exist.
     virtual std::optional<std::vector<WireguardPeerStatus>> wireguardStatus(
         const std::string& ifname) = 0;
+    /// Throws away the session of one peer of a WireGuard link weft manages: the peer is
+    /// removed and added again with the same settings in one operation, so its next packet or
+    /// keepalive starts a new handshake. For a peer whose session the other side no longer
+    /// holds (it sends, nothing it receives decrypts). False if the link or peer is not there.
+    virtual bool restartWireguardSession(const std::string& ifname,
+                                         const std::string& publicKey) = 0;
 
     /// Publishes the named set "<plugin>/<name>"; consumers are reconciled when it changes.
     virtual void publishSet(const std::string& name, const PrefixSet& set) = 0;

@@ -32,6 +32,8 @@ bool MeshPlugin::observeKernel(TimePoint now) {
         if (it == byKey.end())
             continue;
         health_.observe(p.name, *it->second);
+        if (watchdog_.stalled(p.name, *it->second, p.keepalive.value_or(settings_.keepalive), now))
+            restartSession(p);
         auto c = candidates(p);
         auto before = rotation_.current(p.name, c);
         if (rotation_.observe(p.name, c, *it->second, now, timing())) {
@@ -42,6 +44,15 @@ bool MeshPlugin::observeKernel(TimePoint now) {
         }
     }
     return roamed;
+}
+
+/// A session the peer no longer holds (SessionWatchdog): a fresh one costs one handshake.
+void MeshPlugin::restartSession(const PeerSpec& p) {
+    bool done = host_->restartWireguardSession(settings_.interface, p.publicKey);
+    watchdog_.restarted(p.name, clock_());
+    log(done ? LogLevel::Notice : LogLevel::Warning,
+        "peer " + p.name + ": nothing received while keepalives are due; " +
+            (done ? "started a new session" : "could not restart its session"));
 }
 
 void MeshPlugin::tick() {
@@ -83,6 +94,7 @@ void MeshPlugin::restartPeer(const std::string& name, const std::string& why) {
     rotation_.forget(name);
     PeerState was = health_.status(name).state;
     health_.forget(name);
+    watchdog_.forget(name);
     health_.track(name, clock_());
     if (was == PeerState::Unknown || !host_)
         return;
@@ -99,6 +111,7 @@ void MeshPlugin::trackPeers() {
     }
     health_.retain(names);
     rotation_.retain(names);
+    watchdog_.retain(names);
 }
 
 bool MeshPlugin::bypassed(const PeerSpec& peer) const {

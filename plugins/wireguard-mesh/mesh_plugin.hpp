@@ -22,6 +22,7 @@
 #include "mesh_config.hpp"
 #include "peer_health.hpp"
 #include "peer_registry.hpp"
+#include "session_watchdog.hpp"
 #include "weft/json.hpp"
 #include "weft/plugin.hpp"
 
@@ -76,6 +77,7 @@ class MeshPlugin final : public Plugin {
     void changeRuntimePeers(const std::string& what, const std::function<void(PeerRegistry&)>& f,
                             const std::string& restart);
     void restartPeer(const std::string& name, const std::string& why);
+    void restartSession(const PeerSpec& peer);
     void trackPeers();
     void publishTargets();
     bool bypassed(const PeerSpec& peer) const;
@@ -94,6 +96,7 @@ class MeshPlugin final : public Plugin {
     PeerRegistry registry_;
     EndpointRotation rotation_;
     PeerHealth health_;
+    SessionWatchdog watchdog_;
     std::optional<Identity> identity_;
     bool started_ = false;  ///< start() succeeded once: a key file is never generated again
     Host* host_ = nullptr;  ///< borrowed from the core, from start() to stop()

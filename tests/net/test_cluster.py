@@ -63,8 +63,11 @@ class ClusterTest(unittest.TestCase):
                 for k, v in self.etcd.get_prefix(MESH_PLUGIN_PREFIX + "nodes/").items()}
 
     def assert_pings(self, pairs):
+        # 30 s, not 10: a pair whose handshakes crossed may need its session restarted
+        # (7 s of silence, docs/CLUSTER.md).
         for a, b in pairs:
-            self.assertTrue(a.ping(f"10.99.0.{b.index}", count=2), f"{a.name} -> {b.name} over the mesh")
+            self.assertTrue(a.ping(f"10.99.0.{b.index}", count=2, timeout=30),
+                            f"{a.name} -> {b.name} over the mesh")
 
     def restart(self, h, lose_key=False):
         h.stop_weftd()

@@ -22,6 +22,7 @@ PLUGINS = ("wireguard-mesh", "fwmark-routing", "exemption-rules")
 EXEMPT = {2379, 2380, 6443}
 WG_PORT = 51820
 RECOVERY = 5.0  # seconds from the worker's restart to encrypted connectivity
+FORMATION = 30.0  # seconds for the first paths: a dead session restarted (7 s), with room
 
 
 def exemptions(hosts):
@@ -78,12 +79,38 @@ class BootstrapTest(unittest.TestCase):
     def quick_ping(self, src, dst):
         return src.run(["ping", "-c", "1", "-W", "0.3", dst], check=False, timeout=5).returncode == 0
 
-    def encrypted_paths_work(self, w, timeout=3):
+    def broken_paths(self, w, timeout=3):
+        """The encrypted paths from and to worker `w` that do not work now (empty: all do)."""
         others = [h for h in self.tb.hosts if h is not w]
-        return (all(self.quick_ping(w, f"10.99.0.{h.index}") for h in others)
-                and self.quick_ping(self.cp, f"10.99.0.{w.index}")
-                and self.echo(w, self.cp.addr4, timeout=timeout)          # host traffic, steered
-                and self.echo(w, f"10.99.0.{self.cp.index}", timeout=timeout))
+        paths = [(f"ping {w.name} -> 10.99.0.{h.index}", lambda h=h: self.quick_ping(w, f"10.99.0.{h.index}"))
+                 for h in others]
+        paths += [(f"ping {self.cp.name} -> 10.99.0.{w.index}", lambda: self.quick_ping(self.cp, f"10.99.0.{w.index}")),
+                  # host traffic, steered into the mesh
+                  (f"tcp {w.name} -> {self.cp.addr4}:8080", lambda: self.echo(w, self.cp.addr4, timeout=timeout)),
+                  (f"tcp {w.name} -> 10.99.0.{self.cp.index}:8080",
+                   lambda: self.echo(w, f"10.99.0.{self.cp.index}", timeout=timeout))]
+        for name, works in paths:
+            if not works():
+                return [name]  # the first broken path is enough; the rest would only cost time
+        return []
+
+    def wait_paths_work(self, w, within, message, timeout=3):
+        """Waits up to `within` s for every encrypted path of `w` to work; the failure names the
+        path that was still broken."""
+        broken, first = [], []
+
+        def works():
+            broken[:] = self.broken_paths(w, timeout)
+            first.append(broken[:])
+            return not broken
+        start = time.monotonic()
+        try:
+            wait_until(works, within, 0.1, message)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; still broken: {broken}") from None
+        if first[0]:  # worth seeing in the log: how long a path stayed broken, and which
+            print(f"\n{message}: {first[0]} broken at first, all work after "
+                  f"{time.monotonic() - start:.2f} s", file=sys.stderr)
 
     def test_worker_loses_its_key_and_is_back_within_5s_nothing_in_clear(self):
         w, cp = self.worker, self.cp
@@ -92,7 +119,11 @@ class BootstrapTest(unittest.TestCase):
             start_all(self.tb.hosts)
             keys = wait_full_mesh(self.tb.hosts, 40)
             self.assertTrue(all(cluster_status(h)["state"] == "connected" for h in self.tb.hosts))
-            self.assertTrue(self.encrypted_paths_work(w), "encrypted connectivity before the loss")
+            # Formation is not timed; only the recovery below is. When two nodes discover each
+            # other at once, both initiate, and now and then wireguard-go (0.0.20220316) ends
+            # with one side holding a session the other dropped; wireguard-mesh restarts it
+            # after 7 s of silence (docs/CLUSTER.md).
+            self.wait_paths_work(w, FORMATION, "encrypted connectivity before the loss")
             rules = w.ip("rule").stdout
             self.assertIn("dport 2379-2380", rules, "etcd is exempted")
 
@@ -109,8 +140,7 @@ class BootstrapTest(unittest.TestCase):
                     return all(discovered(h).get(w.name) == new_key for h in others)
                 wait_until(updated, RECOVERY + 5, 0.1, "every node to take the worker's new key")
                 peers_updated = time.monotonic() - restarted
-                wait_until(lambda: self.encrypted_paths_work(w, timeout=1), RECOVERY + 10, 0.1,
-                           "encrypted connectivity to return")
+                self.wait_paths_work(w, RECOVERY + 10, "encrypted connectivity to return", timeout=1)
                 back = time.monotonic() - restarted
             print(f"\nnew key everywhere {peers_updated:.2f} s, encrypted connectivity {back:.2f} s "
                   "after the restart", file=sys.stderr)
@@ -120,7 +150,7 @@ class BootstrapTest(unittest.TestCase):
             # The worker reached etcd on the underlay, in clear (TLS), not through the tunnel.
             self.assertTrue([p for p in to_etcd.packets() if p.src == w.addr4 and p.dport == 2379],
                             to_etcd.lines()[:10])
-            self.assertTrue(self.encrypted_paths_work(self.tb.hosts[2]), "the other workers too")
+            self.wait_paths_work(self.tb.hosts[2], FORMATION, "the other workers' encrypted paths")
         leaks = in_clear(whole)
         self.assertEqual(leaks, [], "only the exempted ports and WireGuard cross the underlay in clear")
         self.assertTrue(whole.udp_port(WG_PORT), "the mesh traffic crossed as WireGuard")

@@ -188,6 +188,40 @@ class MeshTest(unittest.TestCase):
                    "a new wireguard-go")
         wait_until(lambda: self.h2.ping("10.99.0.1", count=1, timeout=2), 20, 0.5, "traffic after recovery")
 
+    def test_a_session_the_peer_no_longer_answers_is_restarted(self):
+        # h2 stops receiving h1's WireGuard packets, as when the far side holds a session h2
+        # dropped (a crossed-handshake race of wireguard-go, docs/CLUSTER.md): after two
+        # keepalives (2 s) + 3 s of silence h2 throws the session away, with the peer's settings
+        # kept, and the next handshake brings traffic back.
+        h1, h2 = self.h1, self.h2
+
+        def settings():
+            rows = [l.split("\t") for l in h2.wg("show", "weft0", "dump").stdout.splitlines()[1:]]
+            return [[r[2], r[3], r[7]] for r in rows if r[0] == self.keys["h1"]]  # endpoint, IPs, keepalive
+
+        def handshake():
+            return int(h2.wg("show", "weft0", "latest-handshakes").stdout.split(self.keys["h1"])[1].split()[0])
+
+        self.assertTrue(h2.ping("10.99.0.1", count=1, timeout=5))
+        before, mark = settings(), len(h2.weftd_log())
+        self.assertEqual(len(before), 1)
+        drop = (f"add table inet weft_test_drop\nadd chain inet weft_test_drop input "
+                f"{{ type filter hook input priority 0; }}\nadd rule inet weft_test_drop input "
+                f"ip saddr {h1.addr4} udp sport 51820 drop\n")
+        h2.run(["nft", "-f", "-"], input=drop)
+        try:
+            started = time.monotonic()
+            wait_until(lambda: "peer h1: nothing received while keepalives are due; started a new session"
+                       in h2.weftd_log()[mark:], 20, 0.2, "h2 to restart h1's session")
+            self.assertGreaterEqual(time.monotonic() - started, 6, "not before 2 x 2 s + 3 s of silence")
+            self.assertEqual(handshake(), 0, "the session is gone")
+        finally:
+            h2.run(["nft", "delete", "table", "inet", "weft_test_drop"], check=False)
+        wait_until(lambda: h2.ping("10.99.0.1", count=1, timeout=2), 10, 0.2, "traffic on a new session")
+        self.assertGreater(handshake(), 0)
+        self.assertEqual(settings(), before, "endpoint, allowed IPs and keepalive kept")
+        self.assertNotIn("could not restart", h2.weftd_log()[mark:])
+
     # ------------------------------------------------------------ the link
     def test_link_drift_is_repaired(self):
         h = self.h2

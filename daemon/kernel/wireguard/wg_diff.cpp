@@ -80,4 +80,20 @@ DeviceChange diffDevice(const DeviceState& have, const WireguardLink& want) {
     return c;
 }
 
+DeviceChange sessionRestart(const DeviceState::Peer& peer) {
+    DeviceChange c;
+    c.removePeers.push_back(peer.publicKey);
+    PeerChange add;
+    add.publicKey = peer.publicKey;
+    if (!peer.presharedKey.empty())
+        add.presharedKey = peer.presharedKey;
+    add.endpoint = peer.endpoint;
+    if (peer.keepalive.count() != 0)
+        add.keepalive = peer.keepalive;
+    add.replaceAllowedIps = true;
+    add.allowedIps = canonicalIps(peer.allowedIps);
+    c.peers.push_back(std::move(add));
+    return c;
+}
+
 }  // namespace weft::kernel::wg

@@ -15,4 +15,10 @@ namespace weft::kernel::wg {
 /// which is exact: weft::wg::decodeKey accepts only the canonical spelling.
 DeviceChange diffDevice(const DeviceState& have, const WireguardLink& want);
 
+/// The change that gives `peer` a fresh session: the peer removed and added again as it is
+/// (key, preshared key, endpoint, keepalive, allowed IPs), in that order in one change. Both
+/// back ends then forget its keypairs and handshake state; the next packet or keepalive starts
+/// a new handshake. Routes are untouched: the peer's traffic still goes to the link.
+DeviceChange sessionRestart(const DeviceState::Peer& peer);
+
 }  // namespace weft::kernel::wg

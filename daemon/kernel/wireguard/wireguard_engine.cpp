@@ -261,6 +261,25 @@ ApplyResult WireguardEngine::remove(const std::string& ifname) {
     return r;
 }
 
+bool WireguardEngine::restartSession(const std::string& ifname, const std::string& publicKey) {
+    try {
+        bool kernel = kernelLinks_.count(ifname) != 0;
+        wg::DeviceState have = kernel ? genl().get(ifname) : uapiGet(ifname);
+        auto peer = std::find_if(have.peers.begin(), have.peers.end(),
+                                 [&](const auto& p) { return p.publicKey == publicKey; });
+        if (peer == have.peers.end())
+            return false;
+        auto change = wg::sessionRestart(*peer);
+        readThisPass_.erase(ifname);  // what status() read is no longer the device
+        if (kernel)
+            return genl().set(ifname, change).empty();
+        uapiSet(ifname, wg::encodeUapiSet(change));  // one set: wireguard-go applies it whole
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 std::optional<std::vector<WireguardPeerStatus>> WireguardEngine::status(const std::string& ifname) {
     try {
         std::optional<wg::DeviceState> got;

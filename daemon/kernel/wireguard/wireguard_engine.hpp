@@ -40,6 +40,9 @@ class WireguardEngine {
     ApplyResult apply(const WireguardLink& desired);
     /// Stops the link's wireguard-go, if weftd runs it, and deletes the link.
     ApplyResult remove(const std::string& ifname);
+    /// Gives one peer of the link a fresh session (wg::sessionRestart), keeping its settings.
+    /// False if the link or the peer is not there or the back end refused.
+    bool restartSession(const std::string& ifname, const std::string& publicKey);
     /// Peers as the back end last applied for this link reports them; nullopt if unreadable.
     std::optional<std::vector<WireguardPeerStatus>> status(const std::string& ifname);
     /// How the link differs from `desired` in what apply() sets (endpoints aside: peers roam),

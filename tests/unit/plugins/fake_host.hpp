@@ -76,6 +76,19 @@ class FakeHost : public Host {
             return std::nullopt;
         return it->second;
     }
+    bool restartWireguardSession(const std::string& ifname, const std::string& key) override {
+        auto it = wgStatus.find(ifname);
+        if (it == wgStatus.end())
+            return false;
+        for (auto& p : it->second) {
+            if (p.publicKey == key) {
+                sessionRestarts.push_back(key);
+                p.lastHandshake = 0;  // as the back end: a new peer has never handshaken
+                return true;
+            }
+        }
+        return false;
+    }
     void publishSet(const std::string& name, const PrefixSet& set) override {
         sets[name_ + "/" + name] = set;
     }
@@ -198,7 +211,8 @@ class FakeHost : public Host {
     std::vector<LinkInfo> linkList;
     std::vector<std::function<void()>> linkCallbacks;
     std::map<std::string, std::vector<WireguardPeerStatus>> wgStatus;
-    std::map<std::string, PrefixSet> sets;  ///< full name -> set (also settable by tests)
+    std::vector<std::string> sessionRestarts;  ///< keys restartWireguardSession() was asked for
+    std::map<std::string, PrefixSet> sets;     ///< full name -> set (also settable by tests)
     FakeBus busObject;
     std::map<std::string, std::map<std::string, nft::CounterValue>> namedCounters;  ///< by table
     std::vector<FlowFilter> deletedFlows;

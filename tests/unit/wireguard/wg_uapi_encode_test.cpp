@@ -50,6 +50,32 @@ TEST(WgUapiEncode, EveryKindOfChange) {
     EXPECT_EQ(encodeUapiSet(c), want);
 }
 
+// A session restart is one set: wireguard-go removes the peer, then creates it with the same
+// settings (and no keypairs), before anything else can use it.
+TEST(WgUapiEncode, SessionRestartRemovesThenAddsThePeerAsItWas) {
+    DeviceState::Peer p;
+    p.publicKey = key(2);
+    p.presharedKey = key(2, 0x77);
+    p.endpoint = weft::Endpoint::parse("127.0.0.2:51820");
+    p.keepalive = std::chrono::seconds(2);
+    p.allowedIps = {prefix("fd00::/64"), prefix("10.0.0.2/32")};
+    p.lastHandshake = 1'700'000'000;
+    p.rx = p.tx = 100;
+    EXPECT_EQ(encodeUapiSet(sessionRestart(p)),
+              "public_key=" + hex(2) + "\nremove=true\npublic_key=" + hex(2) +
+                  "\npreshared_key=" + hex(2, 0x77) +
+                  "\nendpoint=127.0.0.2:51820\npersistent_keepalive_interval=2\n"
+                  "replace_allowed_ips=true\nallowed_ip=10.0.0.2/32\nallowed_ip=fd00::/64\n");
+
+    p.presharedKey.clear();
+    p.endpoint.reset();
+    p.keepalive = std::chrono::seconds(0);
+    EXPECT_EQ(encodeUapiSet(sessionRestart(p)),
+              "public_key=" + hex(2) + "\nremove=true\npublic_key=" + hex(2) +
+                  "\nreplace_allowed_ips=true\nallowed_ip=10.0.0.2/32\nallowed_ip=fd00::/64\n")
+        << "what the peer did not have is not sent";
+}
+
 TEST(WgUapiEncode, ReplacePeersAndKeyRemoval) {
     DeviceChange c;
     c.privateKey = "";
