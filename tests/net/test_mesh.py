@@ -146,7 +146,9 @@ class MeshTest(unittest.TestCase):
             wait_until(lambda: peers(self.h2)["h1"]["endpoint"] == live, 20, 0.5, "rotation to the second endpoint")
             self.h1.start_weftd(None)
             wait_until(lambda: self.h2.ping("10.99.0.1", count=1, timeout=2), 20)
-            self.assertEqual(peers(self.h2)["h1"]["endpoint"], live)
+            # h1 may have brought the session back itself (its stale session restarted): WireGuard
+            # then roamed to h1's address before the plugin's next look (once a second).
+            wait_until(lambda: peers(self.h2)["h1"]["endpoint"] == live, 5, 0.2, "h2 on the live endpoint")
             # A restart keeps the candidate that works instead of starting over on the dead one.
             self.h2.stop_weftd()
             self.h2.start_weftd(None)
