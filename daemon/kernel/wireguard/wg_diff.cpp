@@ -83,16 +83,9 @@ DeviceChange diffDevice(const DeviceState& have, const WireguardLink& want) {
 DeviceChange sessionRestart(const DeviceState::Peer& peer) {
     DeviceChange c;
     c.removePeers.push_back(peer.publicKey);
-    PeerChange add;
-    add.publicKey = peer.publicKey;
-    if (!peer.presharedKey.empty())
-        add.presharedKey = peer.presharedKey;
-    add.endpoint = peer.endpoint;
-    if (peer.keepalive.count() != 0)
-        add.keepalive = peer.keepalive;
-    add.replaceAllowedIps = true;
-    add.allowedIps = canonicalIps(peer.allowedIps);
-    c.peers.push_back(std::move(add));
+    // Added again as a new peer wanting exactly what it has now.
+    c.peers.push_back(newPeer(WireguardPeer{peer.publicKey, peer.presharedKey, peer.endpoint,
+                                            peer.allowedIps, peer.keepalive}));
     return c;
 }
 
